@@ -1,0 +1,43 @@
+"""cosmos-lite: a compact Cosmos-style world-model stack.
+
+Public API (resolved lazily so that ``import cosmos_lite`` stays light: no
+diffusers, transformers, OpenCV or generator code is imported until used)::
+
+    import cosmos_lite as cl
+    tok = cl.VideoTokenizer.from_pretrained(path)
+    frames, fps = cl.read_video("clip.mp4")
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_LAZY = {
+    "read_video": "cosmos_lite.io",
+    "write_video": "cosmos_lite.io",
+    "probe_video": "cosmos_lite.io",
+    "VideoInfo": "cosmos_lite.io",
+    "VideoError": "cosmos_lite.io",
+    "VideoTokenizer": "cosmos_lite.tokenizer",
+    "TokenizerConfig": "cosmos_lite.tokenizer",
+    "TOKENIZER_PRESETS": "cosmos_lite.tokenizer",
+}
+
+__all__ = sorted(_LAZY) + ["__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'cosmos_lite' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return __all__

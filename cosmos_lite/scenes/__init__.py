@@ -1,0 +1,1 @@
+"""Synthetic driving scenes (issue 3)."""

@@ -1,0 +1,1 @@
+"""World generators over tokenizer latents (diffusion) and token ids (autoregressive)."""

@@ -1,0 +1,1 @@
+"""Pre- and post-generation guardrails."""
