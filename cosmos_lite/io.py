@@ -1,0 +1,364 @@
+"""Video I/O on PyAV: uint8 ``[T, H, W, 3]`` frames in and out.
+
+Frames are indexed on a constant-rate time grid: output frame ``i`` shows the
+source frame on screen at time ``(start + i) / rate``, where ``rate`` is the
+requested ``fps`` or the stream's average rate. For constant-rate files that is
+exactly every decoded frame; variable-rate files come out resampled to a
+constant rate, which is what a model that assumes a fixed frame interval needs.
+
+Reading a range seeks to the keyframe before ``start`` instead of decoding the
+whole file, and :func:`iter_video` yields chunks from one decode pass so long
+videos can be streamed with bounded memory.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator, Literal
+
+import numpy as np
+
+ResizeMode = Literal["crop", "pad", "stretch"]
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
+
+
+class VideoError(ValueError):
+    """A video file that cannot be read or written; the message names the file."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    path: str
+    width: int
+    height: int
+    fps: float  # average frame rate
+    num_frames: int  # on the constant-rate grid at ``fps``
+    duration: float  # seconds
+    codec: str
+    pix_fmt: str
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _open(path: str | os.PathLike):
+    import av
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file")
+    if p.is_dir():
+        raise VideoError(f"{p}: is a directory, not a video file")
+    if p.stat().st_size == 0:
+        raise VideoError(f"{p}: empty file (0 bytes)")
+    try:
+        container = av.open(str(p))
+    except av.error.FFmpegError as err:
+        raise VideoError(
+            f"{p}: not a readable video (corrupt, truncated or not a video container: {err.strerror or err})"
+        ) from None
+    if not container.streams.video:
+        container.close()
+        raise VideoError(f"{p}: no video stream (streams: {[s.type for s in container.streams]})")
+    return container
+
+
+def _stream_rate(stream) -> float:
+    for rate in (stream.average_rate, stream.guessed_rate, stream.base_rate):
+        if rate and float(rate) > 0:
+            return float(rate)
+    return 25.0  # what FFmpeg assumes when a file says nothing
+
+
+def _stream_duration(container, stream) -> float:
+    if stream.duration is not None and stream.time_base:
+        return float(stream.duration * stream.time_base)
+    if container.duration is not None:
+        return container.duration / 1_000_000
+    return 0.0
+
+
+def _count_frames(container, stream) -> int:
+    """Exact count when the container does not store one: demux packets only."""
+    n = stream.frames
+    if n and n > 0:
+        return int(n)
+    count = sum(1 for pkt in container.demux(stream) if pkt.size > 0)
+    container.seek(0)
+    return count
+
+
+def probe_video(path: str | os.PathLike) -> VideoInfo:
+    """Metadata without decoding pixels."""
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        fps = _stream_rate(stream)
+        duration = _stream_duration(container, stream)
+        n_native = _count_frames(container, stream)
+        # Constant-rate files: the decoded count. Variable-rate: frames on the grid.
+        grid = round(duration * fps)
+        num_frames = n_native if duration == 0 or abs(grid - n_native) <= 1 else grid
+        return VideoInfo(
+            path=str(path),
+            width=stream.codec_context.width,
+            height=stream.codec_context.height,
+            fps=fps,
+            num_frames=num_frames,
+            duration=duration if duration > 0 else n_native / fps,
+            codec=stream.codec_context.name,
+            pix_fmt=str(stream.codec_context.pix_fmt),
+        )
+    finally:
+        container.close()
+
+
+def _scaled_size(src_hw: tuple[int, int], size: tuple[int, int], mode: ResizeMode) -> tuple[int, int]:
+    """The (h, w) to scale to before cropping/padding to ``size``."""
+    (sh, sw), (th, tw) = src_hw, size
+    if mode == "stretch":
+        return th, tw
+    scale = max(th / sh, tw / sw) if mode == "crop" else min(th / sh, tw / sw)
+    return max(th if mode == "crop" else 1, round(sh * scale)), max(tw if mode == "crop" else 1, round(sw * scale))
+
+
+def _fit(frames: np.ndarray, size: tuple[int, int], mode: ResizeMode) -> np.ndarray:
+    """Center-crop or zero-pad already scaled ``[T, h, w, 3]`` frames to ``size``."""
+    th, tw = size
+    h, w = frames.shape[1:3]
+    if mode == "crop" or (h >= th and w >= tw):
+        top, left = (h - th) // 2, (w - tw) // 2
+        return frames[:, top : top + th, left : left + tw]
+    out = np.zeros((frames.shape[0], th, tw, 3), dtype=frames.dtype)
+    top, left = (th - h) // 2, (tw - w) // 2
+    out[:, top : top + h, left : left + w] = frames
+    return out
+
+
+def _check_size(size: tuple[int, int] | None) -> None:
+    if size is None:
+        return
+    if len(size) != 2 or any(int(s) != s or s <= 0 for s in size):
+        raise ValueError(f"size must be (height, width) with positive integers, got {size!r}")
+
+
+def resize_frames(frames: np.ndarray, size: tuple[int, int], mode: ResizeMode = "crop") -> np.ndarray:
+    """Resize uint8 ``[T, H, W, 3]`` frames to ``size`` = (H', W').
+
+    ``crop`` scales to cover and center-crops, ``pad`` scales to fit and pads
+    with black, ``stretch`` ignores the aspect ratio. Antialiased bilinear.
+    """
+    import torch
+    import torch.nn.functional as F
+
+    _check_size(size)
+    _check_frames(frames)
+    h, w = _scaled_size(frames.shape[1:3], size, mode)
+    if (h, w) != frames.shape[1:3]:
+        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()  # [T, 3, H, W]
+        x = F.interpolate(x, size=(h, w), mode="bilinear", antialias=True, align_corners=False)
+        frames = x.round_().clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1).numpy()  # [T, h, w, 3]
+    return np.ascontiguousarray(_fit(frames, size, mode))
+
+
+def _check_frames(frames: np.ndarray) -> None:
+    if not isinstance(frames, np.ndarray):
+        raise TypeError(f"frames must be a numpy array, got {type(frames).__name__}")
+    if frames.dtype != np.uint8:
+        raise ValueError(f"frames must be uint8, got {frames.dtype}")
+    if frames.ndim != 4 or frames.shape[-1] != 3:
+        raise ValueError(f"frames must have shape [T, H, W, 3], got {list(frames.shape)}")
+    if frames.shape[0] == 0:
+        raise ValueError("frames is empty (T = 0)")
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def iter_video(
+    path: str | os.PathLike,
+    *,
+    start: int = 0,
+    num_frames: int | None = None,
+    chunk_frames: int = 32,
+    size: tuple[int, int] | None = None,
+    resize_mode: ResizeMode = "crop",
+    fps: float | None = None,
+) -> Iterator[np.ndarray]:
+    """Yield uint8 ``[t, H, W, 3]`` chunks (t <= chunk_frames) from one decode pass.
+
+    ``start``/``num_frames`` index the constant-rate grid at ``fps`` (default:
+    the stream's average rate). Asking for frames past the end raises.
+    """
+    import av
+
+    if start < 0:
+        raise ValueError(f"start must be >= 0, got {start}")
+    if num_frames is not None and num_frames <= 0:
+        raise ValueError(f"num_frames must be positive, got {num_frames}")
+    if chunk_frames <= 0:
+        raise ValueError(f"chunk_frames must be positive, got {chunk_frames}")
+    if fps is not None and not (fps > 0 and math.isfinite(fps)):
+        raise ValueError(f"fps must be a positive number, got {fps}")
+    _check_size(size)
+
+    container = _open(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        src_rate = _stream_rate(stream)
+        rate = fps or src_rate
+        t0 = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+        # Slack for pts rounding, well below either frame interval.
+        eps = 0.25 / max(rate, src_rate)
+        target = start / rate
+        if start > 0:
+            container.seek(int((t0 + target) / stream.time_base), stream=stream, backward=True, any_frame=False)
+
+        scaled = None
+        want = num_frames if num_frames is not None else math.inf
+        done, buf = 0, []
+        held_t, held_frame, held_rgb = None, None, None  # the source frame on screen now
+        decoded = 0
+        frame_iter = container.decode(stream)
+
+        def rgb_of(frame) -> np.ndarray:
+            nonlocal scaled
+            if size is None:
+                return frame.to_ndarray(format="rgb24")
+            if scaled is None:
+                scaled = _scaled_size((frame.height, frame.width), size, resize_mode)
+            rgb = frame.to_ndarray(format="rgb24", width=scaled[1], height=scaled[0], interpolation="AREA")
+            return _fit(rgb[None], size, resize_mode)[0]
+
+        def emit_until(t_end: float):
+            # Every grid point before t_end shows the held frame (repeats fill VFR gaps).
+            nonlocal done, buf, held_rgb
+            while held_frame is not None and done < want and (start + done) / rate < t_end - eps:
+                if held_rgb is None:
+                    held_rgb = rgb_of(held_frame)
+                buf.append(held_rgb)
+                done += 1
+                if len(buf) == chunk_frames:
+                    yield np.stack(buf)
+                    buf = []
+
+        while done < want:
+            try:
+                frame = next(frame_iter)
+            except StopIteration:
+                break
+            except av.error.FFmpegError as err:
+                if decoded == 0:
+                    raise VideoError(f"{path}: corrupt or truncated, no frame could be decoded ({err})") from None
+                raise VideoError(
+                    f"{path}: corrupt or truncated, decoding failed after {decoded} frames ({err})"
+                ) from None
+            decoded += 1
+            ft = (frame.time - t0) if frame.time is not None else (decoded - 1) / src_rate
+            yield from emit_until(ft)
+            held_t, held_frame, held_rgb = ft, frame, None
+        if held_frame is not None:
+            # The last frame stays on screen for one source frame interval.
+            yield from emit_until(held_t + 1.0 / src_rate)
+        if buf:
+            yield np.stack(buf)
+        if done == 0:
+            raise VideoError(f"{path}: no frames decoded" + (f" at or after frame {start}" if start else ""))
+        if num_frames is None:
+            # A full read that ends well before the duration the container declares
+            # means the file was cut short; better to say so than to return half a clip.
+            expected = round(_stream_duration(container, stream) * rate) - start
+            if expected > 0 and done < expected - max(2, 0.05 * expected):
+                raise VideoError(
+                    f"{path}: truncated, the container declares {expected + start} frames but only "
+                    f"{start + done} could be decoded"
+                )
+        elif done < num_frames:
+            raise VideoError(
+                f"{path}: asked for frames [{start}, {start + num_frames}) but the video ends after "
+                f"{start + done} frames at {rate:g} fps"
+            )
+    finally:
+        container.close()
+
+
+def read_video(
+    path: str | os.PathLike,
+    *,
+    start: int = 0,
+    num_frames: int | None = None,
+    size: tuple[int, int] | None = None,
+    resize_mode: ResizeMode = "crop",
+    fps: float | None = None,
+) -> tuple[np.ndarray, float]:
+    """Read frames as uint8 ``[T, H, W, 3]`` and the frame rate they are on."""
+    chunks = list(
+        iter_video(path, start=start, num_frames=num_frames, size=size, resize_mode=resize_mode, fps=fps,
+                   chunk_frames=256)
+    )
+    rate = fps if fps is not None else probe_video(path).fps
+    return np.concatenate(chunks), rate
+
+
+# --------------------------------------------------------------------------- writing
+
+
+def write_video(
+    path: str | os.PathLike,
+    frames: np.ndarray,
+    fps: float,
+    *,
+    lossless: bool = False,
+    crf: int = 18,
+) -> Path:
+    """Write uint8 ``[T, H, W, 3]`` frames; atomically (temp file + rename).
+
+    Default: H.264 in yuv420p, which needs even sizes, so an odd height/width
+    is padded by repeating the last row/column. ``lossless=True`` writes FFV1
+    (RGB, bit-exact) and needs a ``.mkv`` or ``.avi`` path.
+    """
+    import av
+
+    _check_frames(frames)
+    if not (fps > 0 and math.isfinite(fps)):
+        raise ValueError(f"fps must be a positive number, got {fps}")
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if lossless and suffix not in (".mkv", ".avi"):
+        raise ValueError(f"{path}: lossless (FFV1) video needs a .mkv or .avi file name")
+    if not lossless and suffix not in (".mp4", ".mov", ".mkv", ".m4v"):
+        raise ValueError(f"{path}: H.264 needs a .mp4, .mov, .m4v or .mkv file name")
+    if not lossless:
+        pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
+        if pad_h or pad_w:
+            frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
+    os.close(fd)
+    try:
+        with av.open(tmp, mode="w", format=None) as container:
+            rate = Fraction(fps).limit_denominator(1001)
+            if lossless:
+                stream = container.add_stream("ffv1", rate=rate)
+                stream.pix_fmt = "bgr0"  # FFV1 RGB: bit-exact round trip
+            else:
+                stream = container.add_stream("libx264", rate=rate)
+                stream.pix_fmt = "yuv420p"
+                stream.options = {"crf": str(crf), "preset": "medium"}
+            stream.width, stream.height = frames.shape[2], frames.shape[1]
+            for rgb in frames:
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+                container.mux(stream.encode(frame))
+            container.mux(stream.encode(None))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
