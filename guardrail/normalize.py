@@ -1,0 +1,140 @@
+"""Text normalisation that undoes the usual ways of hiding a word from a blocklist.
+
+The blocklist matcher works on the *variants* produced here rather than on the
+raw prompt: Unicode compatibility forms, case, accents, Cyrillic/Greek
+look-alikes, zero-width characters, spaced or dotted letters and leetspeak are
+all folded away. Repeated letters ("kiiill") are not folded here; the matcher's
+patterns accept any run of a letter instead, which keeps legitimate double
+letters intact.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+# Look-alikes that NFKC leaves alone because they are distinct letters.
+_HOMOGLYPHS = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h",
+    "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s",
+    "і": "i", "ї": "i", "ј": "j", "ԁ": "d", "ӏ": "l", "һ": "h", "ԛ": "q",
+    "ԝ": "w", "ь": "b", "п": "n", "г": "r", "и": "u", "з": "3",
+    # Greek
+    "α": "a", "β": "b", "γ": "y", "ε": "e", "η": "n", "ι": "i", "κ": "k",
+    "ν": "v", "ο": "o", "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "ω": "w",
+    "ς": "s", "μ": "u", "δ": "d", "ϲ": "c",
+    # Latin extensions without a decomposition
+    "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŧ": "t", "ɡ": "g",
+    "ɑ": "a", "ʀ": "r", "ɪ": "i", "ᴀ": "a", "ᴇ": "e", "ᴋ": "k", "ʟ": "l",
+    "ᴏ": "o", "ꜱ": "s", "ᴛ": "t", "ᴜ": "u",
+}
+_HOMOGLYPH_TABLE = str.maketrans(_HOMOGLYPHS)
+
+# Characters used to break a word apart without being visible.
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+
+# Leetspeak: "1" and "|" are ambiguous between i and l, hence two tables.
+_LEET_COMMON = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",
+                "9": "g", "6": "g", "@": "a", "$": "s", "€": "e", "!": "i",
+                "2": "z"}
+_LEET_I = str.maketrans({**_LEET_COMMON, "1": "i", "|": "i"})
+_LEET_L = str.maketrans({**_LEET_COMMON, "1": "l", "|": "l"})
+_LEET_CHARS = "".join(_LEET_COMMON) + "1|"
+
+# A token for leet decoding: letters mixed with leet characters.
+_TOKEN = re.compile(r"[a-z0-9@$€!|]+")
+_HAS_LETTER = re.compile(r"[a-z]")
+
+# Three or more single characters separated by the same light separator
+# ("k i l l", "k.i.l.l", "k-i-l-l", "k_i_l_l", "k*i*l*l"). The separator is
+# captured and repeated so that "a n.a.k.e.d" joins only the dotted part.
+_UNIT = r"[a-z0-9@$€!|]"
+_NOT_UNIT = r"[a-z0-9@$€|]"
+_SPACED_RUN = re.compile(
+    rf"(?<!{_NOT_UNIT}){_UNIT}(?P<sep>[\s.\-_*·•~,/:;'+]{{1,3}}){_UNIT}(?:(?P=sep){_UNIT}){{1,}}(?!{_NOT_UNIT})"
+)
+_SEPARATORS = re.compile(r"[\s.\-_*·•~,/:;'+]+")
+# English one-letter words that can precede a spaced-out word ("a t o p l e s s").
+_ONE_LETTER_WORDS = ("a", "i")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class NormalizedText:
+    """The forms of one prompt that the guards look at.
+
+    ``folded`` has Unicode, case, accents, look-alikes and spaced letters
+    undone but keeps digits and symbols; ``variants`` adds the two leetspeak
+    readings. ``for_embedding`` is the leet-decoded reading with stretched
+    letters shortened, which reads best for the text encoder.
+    """
+
+    original: str
+    folded: str
+    variants: tuple[str, ...]
+    for_embedding: str
+
+
+def fold(text: str) -> str:
+    """NFKC, casefold, drop accents and invisible characters, map look-alikes."""
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text).casefold()
+    # NFD splits accented letters so the combining marks can be dropped;
+    # "kíll" and "k̶i̶l̶l̶" then read as "kill".
+    text = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    text = unicodedata.normalize("NFC", text).translate(_HOMOGLYPH_TABLE)
+    return _WHITESPACE.sub(" ", text).strip()
+
+
+def join_spaced_letters(text: str, keep_article: bool = False) -> str:
+    """Join runs of single characters split by spaces, dots or dashes.
+
+    With ``keep_article`` a space-separated run that starts with "a" or "i"
+    keeps that letter as its own word: "a t o p l e s s" -> "a topless".
+    Both readings are checked because the hidden word may itself start with
+    that letter ("a t t a c k").
+    """
+
+    def _join(match: re.Match[str]) -> str:
+        run = match.group(0)
+        if keep_article and match.group("sep").isspace() and run[0] in _ONE_LETTER_WORDS and len(run) >= 7:
+            return run[0] + " " + _SEPARATORS.sub("", run[2:])
+        return _SEPARATORS.sub("", run)
+
+    return _SPACED_RUN.sub(_join, text)
+
+
+def _decode_leet(text: str, table: dict[int, str] | None) -> str:
+    """Decode leet tokens with ``table``; ``None`` picks i or l per token."""
+
+    def _decode(match: re.Match[str]) -> str:
+        token = match.group(0)
+        # Pure numbers ("120 km/h", "4 lanes") are left alone, and so is
+        # trailing punctuation ("stop!") which is not part of the word.
+        core = token.rstrip("!|")
+        if not _HAS_LETTER.search(core):
+            return token
+        if table is not None:
+            return core.translate(table) + token[len(core):]
+        # "ii" is rare in English, "ll" common: "ki11" reads as "kill".
+        as_i = core.translate(_LEET_I)
+        return (core.translate(_LEET_L) if "ii" in as_i else as_i) + token[len(core):]
+
+    return _TOKEN.sub(_decode, text)
+
+
+def squeeze_repeats(text: str) -> str:
+    """Shorten runs of three or more identical letters to one ("kiiill" -> "kill")."""
+    return re.sub(r"([a-z])\1{2,}", r"\1", text)
+
+
+def normalize(text: str) -> NormalizedText:
+    base = fold(text)
+    folded = join_spaced_letters(base)
+    with_article = join_spaced_letters(base, keep_article=True)
+    variants = tuple(dict.fromkeys(
+        v for f in (folded, with_article) for v in (f, _decode_leet(f, _LEET_I), _decode_leet(f, _LEET_L))))
+    return NormalizedText(original=text, folded=folded, variants=variants,
+                          for_embedding=squeeze_repeats(_decode_leet(with_article, None)))

