@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from dataclasses import dataclass
 from itertools import groupby
@@ -172,3 +173,9 @@ def _near(combo: _CompiledCombination, text: str, word_starts: list[int]) -> str
                 lo, hi = min(m1.start(), m2.start()), max(m1.end(), m2.end())
                 return text[lo:hi]
     return None
+
+
+@functools.lru_cache(maxsize=8)
+def compiled_blocklist(policy: Policy) -> Blocklist:
+    """Compiling a policy takes about a second; guards sharing a policy share the result."""
+    return Blocklist(policy)

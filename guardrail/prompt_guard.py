@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .blocklist import Blocklist, BlocklistHit
+from .blocklist import BlocklistHit, compiled_blocklist
 from .normalize import normalize
 from .policy import Policy, default_policy
 from .semantic import SemanticChecker, SemanticScore
@@ -28,7 +28,7 @@ class PromptGuard:
 
     def __init__(self, policy: Policy | None = None, encoder: TextEmbedder | None = None) -> None:
         self.policy = policy if policy is not None else default_policy()
-        self._blocklist = Blocklist(self.policy)
+        self._blocklist = compiled_blocklist(self.policy)
         self._semantic = SemanticChecker(self.policy, encoder if encoder is not None else MiniLMEmbedder())
 
     def check_blocklist(self, prompt: str) -> PromptVerdict:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -54,12 +55,32 @@ def _load(path: Path) -> tuple[Any, Any]:
         return _LOADED[path]
 
 
+_WORKERS: dict[int, ThreadPoolExecutor] = {}
+
+
+def _worker(num_threads: int) -> ThreadPoolExecutor:
+    with _LOCK:
+        if num_threads not in _WORKERS:
+            import torch
+
+            _WORKERS[num_threads] = ThreadPoolExecutor(
+                1, thread_name_prefix="guardrail-encoder",
+                initializer=torch.set_num_threads, initargs=(num_threads,))
+        return _WORKERS[num_threads]
+
+
 class MiniLMEmbedder:
     """Mean-pooled, normalised MiniLM sentence embeddings (the project's text encoder)."""
 
-    def __init__(self, path: str | Path | None = None, max_length: int = 128) -> None:
+    def __init__(self, path: str | Path | None = None, max_length: int = 128,
+                 num_threads: int | None = 1) -> None:
         self._path = Path(path) if path is not None else None
         self.max_length = max_length
+        # A prompt is a few dozen tokens: one intra-op thread is fastest, and on
+        # a busy machine more threads make it many times slower. The forward
+        # pass runs on a dedicated worker thread whose (thread-local, OpenMP)
+        # setting is changed, so the caller's torch settings stay untouched.
+        self.num_threads = num_threads
 
     @property
     def path(self) -> Path:
@@ -77,8 +98,12 @@ class MiniLMEmbedder:
         tokenizer, model = _load(self.path)
         batch = tokenizer(list(texts), padding=True, truncation=True,
                           max_length=self.max_length, return_tensors="pt")
-        with torch.inference_mode():
-            hidden = model(**batch).last_hidden_state
+
+        def forward() -> Any:
+            with torch.inference_mode():
+                return model(**batch).last_hidden_state
+
+        hidden = forward() if self.num_threads is None else _worker(self.num_threads).submit(forward).result()
         mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
         pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
         pooled = torch.nn.functional.normalize(pooled, dim=-1)
