@@ -35,7 +35,7 @@ class _BoomEncoder:
 
 
 class _OneFace:
-    def __call__(self, frame: np.ndarray) -> list[Detection]:
+    def __call__(self, frame: np.ndarray, index: int) -> list[Detection]:
         return [Detection("face", (10.0, 10.0, 34.0, 34.0))]
 
 
@@ -77,7 +77,7 @@ def test_exception_inside_a_check_fails_closed(caplog: pytest.LogCaptureFixture)
 
 def test_raising_detector_blocks_output_and_withholds_frames() -> None:
     class Boom:
-        def __call__(self, frame):
+        def __call__(self, frame, index):
             raise ValueError("detector broke")
 
     frames, report = runner(detector=Boom()).check_output(good_clip())

@@ -149,6 +149,9 @@ def _haar_blocks(video: torch.Tensor, pt: int, ps: int) -> torch.Tensor:
     mt, ms = _hadamard(pt).to(video), _hadamard(ps).to(video)
     x = video.reshape(b, c, t // pt, pt, h // ps, ps, w // ps, ps)  # [B, C, T', pt, H', ps, W', ps]
     x = torch.einsum("bctahuwv,ia,ju,kv->bcijkthw", x, mt, ms, ms)  # [B, C, pt, ps, ps, T', H', W']
+    # Rescale so the low band is the block mean (as Cosmos does): inputs and the
+    # decoder's targets stay in [-1, 1] instead of growing with the patch volume.
+    x = x / math.sqrt(pt * ps * ps)
     return x.reshape(b, c * pt * ps * ps, t // pt, h // ps, w // ps)
 
 
@@ -158,7 +161,7 @@ def haar_unpatchify(x: torch.Tensor, pt: int, ps: int, drop_first: bool) -> torc
     c = cp // (pt * ps * ps)
     mt, ms = _hadamard(pt).to(x), _hadamard(ps).to(x)
     x = x.reshape(b, c, pt, ps, ps, t, h, w)  # [B, C, pt, ps, ps, T', H', W']
-    x = torch.einsum("bcijkthw,ia,ju,kv->bctahuwv", x, mt, ms, ms)  # orthonormal: inverse = transpose
+    x = torch.einsum("bcijkthw,ia,ju,kv->bctahuwv", x, mt, ms, ms) * math.sqrt(pt * ps * ps)
     video = x.reshape(b, c, t * pt, h * ps, w * ps)
     return video[:, :, pt - 1 :] if drop_first and pt > 1 else video
 
@@ -235,6 +238,13 @@ class FactorizedConv(nn.Module):
         super().__init__()
         self.spatial = CausalConv3d(cin, cout, (1, k, k))
         self.temporal = CausalConv3d(cout, cout, (k, 1, 1))
+        # Start as the identity in time (current-frame tap = I): the network begins
+        # as a per-frame autoencoder and learns temporal mixing, instead of starting
+        # from a random blend of frames that washes temporal detail out.
+        with torch.no_grad():
+            self.temporal.conv.weight.zero_()
+            self.temporal.conv.weight[:, :, -1, 0, 0] = torch.eye(cout)
+            self.temporal.conv.bias.zero_()
 
     def forward(self, x: torch.Tensor, cache: Cache | None) -> torch.Tensor:
         return self.temporal(self.spatial(x, cache), cache)
@@ -472,6 +482,10 @@ class Decoder(nn.Module):
             self.stages.append(stage)
         self.norm_out = FrameNorm(ch)
         self.conv_out = FactorizedConv(ch, 3 * cfg.patch_t * cfg.patch_size**2)
+        # Start from a grey reconstruction: the inverse Haar scales outputs up by
+        # sqrt(patch volume), so a default-initialised head would start far off.
+        nn.init.zeros_(self.conv_out.spatial.conv.weight)
+        nn.init.zeros_(self.conv_out.spatial.conv.bias)
 
     def forward(self, z: torch.Tensor, cache: Cache | None) -> torch.Tensor:
         h = self.mid(self.conv_in(z, cache), cache)
@@ -849,8 +863,8 @@ PRESETS: dict[str, TokenizerConfig] = {
     "default-cv": TokenizerConfig(mode="continuous", base_channels=64, channel_mult=(1, 2, 2), num_res_blocks=1),
     "default-dv": TokenizerConfig(mode="discrete", base_channels=64, channel_mult=(1, 2, 2), num_res_blocks=1),
     # Tests and quick CPU experiments.
-    "tiny-cv": TokenizerConfig(mode="continuous", base_channels=16, channel_mult=(1, 2), num_res_blocks=1,
-                               latent_channels=8, attn_window=4),
-    "tiny-dv": TokenizerConfig(mode="discrete", base_channels=16, channel_mult=(1, 2), num_res_blocks=1,
-                               fsq_levels=(8, 5, 5, 5), attn_window=4),
+    "tiny-cv": TokenizerConfig(mode="continuous", base_channels=32, channel_mult=(1, 2), num_res_blocks=1,
+                               latent_channels=16, attn_window=4),
+    "tiny-dv": TokenizerConfig(mode="discrete", base_channels=32, channel_mult=(1, 2), num_res_blocks=1,
+                               fsq_levels=(8, 8, 8, 5, 5, 5), attn_window=4),
 }

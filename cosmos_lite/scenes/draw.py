@@ -113,6 +113,11 @@ class Canvas:
 
     def side(self, y: float, x0: float, x1: float, z0: float, z1: float, color: np.ndarray) -> None:
         """Quad in the vertical plane y = const between depths x0 < x1 (a side face)."""
+        self.flank(y, x0, x1, ((z0, z1, color, x0, x1),))
+
+    def flank(self, y: float, x0: float, x1: float, bands) -> None:
+        """Several quads in the plane y = const, spanning depths within [x0, x1], in one pass:
+        ``bands`` = ((z0, z1, colour, xa, xb), ...), later bands drawn over earlier ones."""
         x0 = max(x0, NEAR)
         if x1 <= x0 or abs(y) < 1e-3:
             return
@@ -123,33 +128,39 @@ class Canvas:
         j0, j1 = max(int(lo + 0.5), 0), min(int(hi + 0.5), self.W)
         if j1 <= j0:
             return
-        u = np.arange(j0, j1, dtype=np.float32) + 0.5
-        den = self.cx - u
+        den = self.cx - 0.5 - np.arange(j0, j1, dtype=np.float32)
         den[np.abs(den) < 1e-3] = 1e-3
-        xc = np.clip(self.f * y / den, x0, x1)  # depth seen by each column
+        xc = np.minimum(np.maximum(self.f * y / den, x0), x1)  # depth seen by each column
         kk = self.f / xc
-        top = self.cy - (z1 - MOUNT_HEIGHT) * kk
-        bot = self.cy - (z0 - MOUNT_HEIGHT) * kk
-        i0 = max(int(top.min() + 0.5), 0)
-        i1 = min(int(bot.max() + 0.5), self.H)
+        zmax = max(b[1] for b in bands)
+        i0 = max(int(self.cy - (zmax - MOUNT_HEIGHT) * float(kk.max()) + 0.5), 0)
+        i1 = min(int(self.cy + MOUNT_HEIGHT * float(kk.max()) + 0.5), self.H)
         if i1 <= i0:
             return
-        rows = np.arange(i0, i1, dtype=np.float32)[:, None] + 0.5
-        m = (rows >= top) & (rows < bot)
-        if self.test:
-            m &= self.occ[i0:i1, j0:j1] > xc
-        np.copyto(self.rgb[:, i0:i1, j0:j1], color, where=m)
-        np.copyto(self.depth[i0:i1, j0:j1], np.float32((x0 + x1) / 2), where=m)
+        # height of the plane seen by each pixel
+        z = MOUNT_HEIGHT + (self.cy - 0.5 - np.arange(i0, i1, dtype=np.float32))[:, None] / kk
+        rgb = self.rgb[:, i0:i1, j0:j1]
+        any_m = None
+        for z0, z1, color, xa, xb in bands:
+            m = (z >= z0) & (z < z1)
+            if xa > x0 or xb < x1:
+                m &= (xc >= xa) & (xc <= xb)
+            if self.test:
+                m &= self.occ[i0:i1, j0:j1] > xc
+            np.copyto(rgb, color, where=m)
+            any_m = m if any_m is None else any_m | m
+        np.copyto(self.depth[i0:i1, j0:j1], xc, where=any_m)
         if self.ident >= 0:
-            np.copyto(self.ids[i0:i1, j0:j1], np.int16(self.ident), where=m)
+            np.copyto(self.ids[i0:i1, j0:j1], np.int16(self.ident), where=any_m)
 
     def ellipse(self, x: float, yc: float, zc: float, ry: float, rz: float, color: np.ndarray) -> None:
         if x < NEAR:
             return
         k = self.f / x
         u, v, ru, rv = self.cx - yc * k, self.cy - (zc - MOUNT_HEIGHT) * k, ry * k, rz * k
-        if ru < 1.5 or rv < 1.5:  # too small for a round shape
-            self.rect(x, yc - ry * 0.85, yc + ry * 0.85, zc - rz * 0.85, zc + rz * 0.85, color)
+        if ru < 3.5 or rv < 3.5:  # too small for a round shape: a plus of two rectangles
+            self.rect(x, yc - ry, yc + ry, zc - rz * 0.6, zc + rz * 0.6, color)
+            self.rect(x, yc - ry * 0.6, yc + ry * 0.6, zc - rz, zc + rz, color)
             return
         j0, j1 = max(int(u - ru + 0.5), 0), min(int(u + ru + 0.5), self.W)
         i0, i1 = max(int(v - rv + 0.5), 0), min(int(v + rv + 0.5), self.H)
@@ -195,7 +206,7 @@ def vehicle(cv: Canvas, kind: str, x: float, y: float, length: float, width: flo
     h = height
     px = cv.pixels_tall(max(xn, NEAR), h)
     side_col = color * 0.72
-    if px < 3.0:  # a blob, with its lamps at night
+    if px < 4.5:  # a blob, with its lamps at night
         cv.rect(xn, y0, y1, 0.0, h, color)
         if night and xn >= NEAR:
             lamp = RED_OFF if facing == "rear" else HEAD
@@ -204,27 +215,26 @@ def vehicle(cv: Canvas, kind: str, x: float, y: float, length: float, width: flo
         elif braking or hazard_on:
             cv.rect(xn - 0.01, y0, y1, 0.6, 0.9, RED_ON if braking else AMBER)
         return
-    detail = px >= 10.0
-    cv.shadow(xn - 0.1, xf + 0.3, y0 - 0.15, y1 + 0.15, 0.55)
+    detail = px >= 14.0
+    if detail:
+        cv.shadow(xn - 0.1, xf + 0.3, y0 - 0.15, y1 + 0.15, 0.55)
     ys = y0 if y0 > 0 else (y1 if y1 < 0 else None)  # the flank we can see, if off to one side
     if ys is not None:
-        if along:
-            if kind == "truck":
-                cv.side(ys, xn, xf, 0.0, 0.95, DARK)
-                box = (xn, xf - 2.2) if facing == "rear" else (xn + 2.2, xf)
-                cv.side(ys, box[0], box[1], 0.95, h, side_col)
-                cab = (xf - 2.2, xf) if facing == "rear" else (xn, xn + 2.2)
-                cv.side(ys, cab[0], cab[1], 0.95, h * 0.8, side_col)
-            else:
-                cv.side(ys, xn, xf, 0.0, 0.3, DARK)
-                cv.side(ys, xn, xf, 0.3, 0.6 * h if kind != "van" else 0.95 * h, side_col)
-                if kind != "van":
-                    cv.side(ys, xn + 0.2 * length, xf - 0.15 * length, 0.6 * h, 0.95 * h, GLASS)
-            if detail:
-                for wc in (xn + 0.2 * length, xf - 0.2 * length):
-                    cv.side(ys, wc - 0.34, wc + 0.34, 0.0, 0.62, TYRE)
+        if along and kind == "truck":
+            box = (xn, xf - 2.2) if facing == "rear" else (xn + 2.2, xf)
+            cab = (xf - 2.2, xf) if facing == "rear" else (xn, xn + 2.2)
+            bands = [(0.0, 0.95, DARK, xn, xf), (0.95, h, side_col, box[0], box[1]),
+                     (0.95, h * 0.8, side_col, cab[0], cab[1])]
+        elif along:
+            bands = [(0.0, 0.3, DARK, xn, xf), (0.3, 0.6 * h if kind != "van" else 0.95 * h, side_col, xn, xf)]
+            if kind != "van":
+                bands.append((0.6 * h, 0.95 * h, GLASS, xn + 0.2 * length, xf - 0.15 * length))
         else:
-            cv.side(ys, xn, xf, 0.0, 0.62 * h, side_col)
+            bands = [(0.0, 0.3, DARK, xn, xf), (0.3, 0.62 * h, side_col, xn, xf)]
+        if detail and along:
+            for wc in (xn + 0.2 * length, xf - 0.2 * length):
+                bands.append((0.0, 0.62, TYRE, wc - 0.34, wc + 0.34))
+        cv.flank(ys, xn, xf, bands)
     if xn < NEAR:
         return
     if not along:
@@ -387,22 +397,29 @@ def debris(cv: Canvas, kind: str, x: float, y: float, z: float, size: tuple[floa
 
 
 def tree(cv: Canvas, x: float, y: float, size: float, color: np.ndarray) -> None:
+    px = cv.pixels_tall(x, size)
+    if px < 2.0:  # far away: trunk and crown merge into one blob
+        cv.rect(x, y - 1.5 * size, y + 1.5 * size, 1.0 * size, 5.5 * size, color)
+        return
     cv.rect(x, y - 0.15 * size, y + 0.15 * size, 0.0, 2.6 * size, TRUNK)
     cv.ellipse(x, y, 4.0 * size, 1.9 * size, 2.0 * size, color)
-    if cv.pixels_tall(x, size) > 6:
+    if px > 8:
         cv.ellipse(x - 0.1, y + 0.5 * size, 4.7 * size, 0.9 * size, 0.9 * size, color * 1.25)
 
 
 def lamp(cv: Canvas, x: float, y: float, night: bool, color: np.ndarray) -> None:
     reach = -1.7 if y > 0 else 1.7  # the arm reaches over the road
-    cv.rect(x, y - 0.09, y + 0.09, 0.0, 7.4, color)
     hy = y + reach
-    ya, yb = sorted((y, hy))
-    cv.rect(x, ya, yb, 7.25, 7.4, color)
+    if cv.pixels_tall(x, 0.2) >= 0.5:
+        cv.rect(x, y - 0.09, y + 0.09, 0.0, 7.4, color)
+        ya, yb = sorted((y, hy))
+        cv.rect(x, ya, yb, 7.25, 7.4, color)
     cv.light(x, hy - 0.3, hy + 0.3, 7.05, 7.25, LAMP_NIGHT if night else LAMP_DAY, 1.0 if night else 0.0)
 
 
 def pole(cv: Canvas, x: float, y: float, color: np.ndarray) -> None:
+    if cv.pixels_tall(x, 0.24) < 0.4:
+        return
     cv.rect(x, y - 0.12, y + 0.12, 0.0, 8.8, color)
     cv.rect(x, y - 1.0, y + 1.0, 8.2, 8.35, color)
 

@@ -25,6 +25,7 @@ from .spec import VEHICLE_KINDS, Scenario
 from .weather import Look, apply_fog, draw_glare, draw_particles, look_for, make_particles, night_light, sky_rows
 
 MAX_FRAMES = 100_000
+FAR_SCENERY = 110.0  # m; trees and lamps further away are a pixel or two, lost in the haze
 
 
 @dataclass(frozen=True, eq=False)
@@ -157,6 +158,8 @@ class _Context:
         self.glass = draw.C(0.16, 0.20, 0.25)
         self.roof = draw.C(0.38, 0.22, 0.18)
         self.lit_window = draw.C(0.95, 0.78, 0.45)
+        self.depth = np.empty((H, W), np.float32)
+        self.occ = np.empty((H, W), np.float32)
 
 
 def _to_ego(ctx: _Context, s: np.ndarray, d: np.ndarray, st: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -188,20 +191,21 @@ def _skyline(ctx: _Context, rgb: np.ndarray, depth: np.ndarray, road_heading: fl
 
 def _walls(ctx: _Context, rgb: np.ndarray, depth: np.ndarray, occ: np.ndarray, s_e: float, d_e: float,
            psi: float):
-    """Building fronts / tree lines. Returns (row0, row1, lit-window mask) for night, else None."""
+    """Building fronts / tree lines. Returns ((row0, row1, lit-window mask) at night or None,
+    the wall depth per column)."""
     g, cam, look = ctx.g, ctx.g.cam, ctx.look
     H, W = cam.height, cam.width
     wh = wall_hits(ctx.scenery, ctx.geom, g.a, g.wall_x, s_e, d_e, psi)
     finite = np.isfinite(wh.x)
     if not finite.any():
-        return None
+        return None, wh.x
     xw = np.where(finite, wh.x, 1e9).astype(np.float32)
     vt = cam.cy - cam.f * (wh.height - MOUNT_HEIGHT) / xw
     vb = cam.cy + cam.f * MOUNT_HEIGHT / xw
     r0 = max(int(vt[finite].min()), 0)
     r1 = min(int(vb[finite].max()) + 1, H)
     if r1 <= r0:
-        return None
+        return None, wh.x
     m = (g.rows[r0:r1] >= vt) & (g.rows[r0:r1] < vb)
     z = MOUNT_HEIGHT + g.b[r0:r1, None] * xw[None, :]
     fc, kind, wht = wh.facade, wh.kind, wh.height
@@ -235,33 +239,50 @@ def _walls(ctx: _Context, rgb: np.ndarray, depth: np.ndarray, occ: np.ndarray, s
     if look.night:
         # some windows are lit: a hash of (window column, floor)
         cell = ((fc * (1 / 3.4)).astype(np.int32) * 31 + (z * (1 / 3.2)).astype(np.int32) * 17) & 1023
-        return r0, r1, win & m & (ctx.tex[cell] > 0.35)
-    return None
+        return (r0, r1, win & m & (ctx.tex[cell] > 0.35)), wh.x
+    return None, wh.x
 
 
 def _objects(ctx: _Context, cv: draw.Canvas, i: int, st: np.ndarray) -> None:
     """Scenery sprites and agents, far to near."""
     scn, look, geom, tr = ctx.scenery, ctx.look, ctx.geom, ctx.tracks
     s_e, psi = float(st[0]), float(st[2])
-    items = []  # (x, is_agent, index, y)
+    xs, ys, halves, agent, index = [], [], [], [], []
     if scn.sp_s.size:
         lo, hi = np.searchsorted(scn.sp_s, [s_e - 5.0, s_e + FAR + 10.0])
         if hi > lo:
             sx, sy = _to_ego(ctx, scn.sp_s[lo:hi], scn.sp_d[lo:hi], st)
-            for k in np.flatnonzero((sx > NEAR) & (sx < FAR) & (np.abs(sy) < sx * 1.6 + 10)):
-                items.append((float(sx[k]), 0, lo + k, float(sy[k])))
+            # cull: behind, beyond draw distance, outside the view cone
+            keep = np.flatnonzero((sx > NEAR) & (sx < FAR_SCENERY) & (np.abs(sy) < sx * 0.8 + 4))
+            xs.append(sx[keep]), ys.append(sy[keep]), index.append(lo + keep)
+            halves.append(np.where(scn.sp_kind[lo + keep] == SPRITE_TREE, 2.5, 2.0))
+            agent.append(np.zeros(keep.size, bool))
     head = None
     if tr.n:
         ax, ay = _to_ego(ctx, tr.s[i], tr.d[i], st)
         head = tr.heading[i] + (geom.theta(tr.s[i]) - geom.theta(s_e) if geom.breaks else 0.0) - psi
-        for j in np.flatnonzero(tr.exists[i] & (ax + tr.dims[:, 0] > NEAR) & (ax < FAR)):
-            items.append((float(ax[j]), 1, j, float(ay[j])))
-    items.sort(key=lambda it: -it[0])
-    for x, is_agent, k, y in items:
-        if not is_agent:
+        keep = np.flatnonzero(tr.exists[i] & (ax + tr.dims[:, 0] > NEAR) & (ax < FAR))
+        xs.append(ax[keep]), ys.append(ay[keep]), index.append(keep)
+        halves.append(tr.dims[keep, :2].max(axis=1) / 2 + 0.5)
+        agent.append(np.ones(keep.size, bool))
+    if not xs:
+        return
+    x_all, y_all, half = np.concatenate(xs), np.concatenate(ys), np.concatenate(halves)
+    is_agent, idx = np.concatenate(agent), np.concatenate(index)
+    if x_all.size == 0:
+        return
+    # could a building front hide part of it (on a bend)? Compare with the wall depth in the
+    # columns of its two edges and centre; if so, draw it depth-tested
+    k = cv.f / np.maximum(x_all - half, NEAR)
+    cols = np.stack([cv.cx - (y_all + half) * k, cv.cx - y_all * k, cv.cx - (y_all - half) * k])
+    cols = np.clip(cols, 0, cv.W - 1).astype(np.int64)
+    hidden = (cv.occ_cols[cols] < (x_all + half)).any(axis=0)
+    for j in np.argsort(-x_all, kind="stable"):
+        x, y, k = float(x_all[j]), float(y_all[j]), int(idx[j])
+        cv.test = bool(hidden[j])
+        if not is_agent[j]:
             kind = scn.sp_kind[k]
             cv.ident = -1
-            cv.test = _hidden(cv, x, y, 2.5 if kind == SPRITE_TREE else 2.0)
             col = ctx.sp_colors[k]
             if kind == SPRITE_TREE:
                 draw.tree(cv, x, y, float(scn.sp_size[k]), col)
@@ -274,8 +295,7 @@ def _objects(ctx: _Context, cv: draw.Canvas, i: int, st: np.ndarray) -> None:
         L, Wd, Ht = tr.dims[k]
         h = float(head[k])
         ch, shh = math.cos(h), math.sin(h)
-        cv.ident = int(k)
-        cv.test = _hidden(cv, x, y, max(L, Wd) / 2 + 0.5)
+        cv.ident = k
         col = ctx.colors[k]
         if kind in VEHICLE_KINDS:
             facing = "rear" if ch > 0.7 else ("front" if ch < -0.7 else ("side+" if shh > 0 else "side-"))
@@ -301,7 +321,9 @@ def _render_frame(ctx: _Context, i: int, st: np.ndarray, rgb: np.ndarray, ids: n
     road_heading = float(geom.theta(s_e)) + psi
 
     np.copyto(rgb, ctx.sky)
-    depth = np.full((H, W), np.inf, dtype=np.float32)
+    depth, occ = ctx.depth, ctx.occ
+    depth.fill(np.inf)
+    occ.fill(np.inf)
     ids.fill(-1)
     _skyline(ctx, rgb, depth, road_heading)
 
@@ -318,9 +340,7 @@ def _render_frame(ctx: _Context, i: int, st: np.ndarray, rgb: np.ndarray, ids: n
         rgb[:, hz:] += ctx.wet_sheen  # wet asphalt mirrors the sky near the horizon
     depth[hz:] = xg
 
-    occ = np.full((H, W), np.inf, dtype=np.float32)
-    lit = _walls(ctx, rgb, depth, occ, s_e, d_e, psi)
-    wall_cols = occ.min(axis=0)
+    lit, wall_cols = _walls(ctx, rgb, depth, occ, s_e, d_e, psi)
     cv = draw.Canvas(g, rgb, depth, ids, occ, wall_cols)
     _objects(ctx, cv, i, st)
 
@@ -347,43 +367,38 @@ def _render_frame(ctx: _Context, i: int, st: np.ndarray, rgb: np.ndarray, ids: n
     rgb *= ctx.vignette
 
 
-def _hidden(cv: draw.Canvas, x: float, y: float, half: float) -> bool:
-    """Could a building front hide part of an object at (x, y)? Then draw it depth-tested.
-    Checks the nearest wall per column over the object's columns (cheap, conservative)."""
-    xn = max(x - half, NEAR)
-    k = cv.f / xn
-    u0, u1 = max(int(cv.cx - (y + half) * k), 0), min(int(cv.cx - (y - half) * k) + 1, cv.W)
-    if u1 <= u0:
-        return False
-    return bool((cv.occ_cols[u0:u1] < x + half).any())
-
-
 def _labels(ctx: _Context, states: np.ndarray, rows: np.ndarray, pixels: np.ndarray) -> AgentLabels:
-    tr, cam = ctx.tracks, ctx.g.cam
+    tr, cam, geom = ctx.tracks, ctx.g.cam, ctx.geom
     T, N = states.shape[0], tr.n
-    pos = np.zeros((T, N, 3), np.float32)
-    box = np.full((T, N, 4), np.nan, np.float32)
     exists = tr.exists[rows]
-    for t in range(T):
-        if N == 0:
-            break
-        i = rows[t]
-        x, y = _to_ego(ctx, tr.s[i], tr.d[i], states[t])
-        z = tr.z[i] + tr.dims[:, 2] / 2
-        pos[t] = np.stack([x, y, z], axis=1)
-        head = tr.heading[i] - states[t, 2]
-        along = np.abs(np.cos(head)) > 0.7
-        ex = np.where(along, tr.dims[:, 0], tr.dims[:, 1]) / 2
-        ey = np.where(along, tr.dims[:, 1], tr.dims[:, 0]) / 2
-        xn, xf = np.maximum(x - ex, NEAR), x + ex
+    if N == 0:
+        return AgentLabels(tr.kinds, tr.roles, tr.is_event.copy(), exists, np.zeros((T, 0, 3), np.float32),
+                           np.zeros((T, 0, 4), np.float32), pixels > 0, pixels, tr.braking[rows])
+    # everything as [T, N]: agents in the ego frame of each frame
+    s_e, d_e, psi = (states[:, k:k + 1] for k in range(3))
+    X = tr.s[rows] - s_e
+    kb, th = geom._k2(s_e), geom.theta(s_e)
+    bend = geom._k2(s_e + X) - kb - th * X if geom.breaks else 0.0
+    dy = tr.d[rows] + bend - d_e
+    c, sn = np.cos(psi), np.sin(psi)
+    x, y = X * c + dy * sn, -X * sn + dy * c
+    z0 = tr.z[rows]
+    z1 = z0 + tr.dims[:, 2]
+    along = np.abs(np.cos(tr.heading[rows] - psi)) > 0.7
+    ex = np.where(along, tr.dims[:, 0], tr.dims[:, 1]) / 2
+    ey = np.where(along, tr.dims[:, 1], tr.dims[:, 0]) / 2
+    xn, xf = np.maximum(x - ex, NEAR), x + ex
+    with np.errstate(divide="ignore", invalid="ignore"):
         us = np.stack([cam.cx - cam.f * yy / xx for xx in (xn, xf) for yy in (y - ey, y + ey)])
-        vs = np.stack([cam.cy - cam.f * (zz - MOUNT_HEIGHT) / xx for xx in (xn, xf) for zz in (tr.z[i], tr.z[i] + tr.dims[:, 2])])
-        b = np.stack([us.min(0).clip(0, cam.width), vs.min(0).clip(0, cam.height),
-                      us.max(0).clip(0, cam.width), vs.max(0).clip(0, cam.height)], axis=1)
-        ok = exists[t] & (xf > NEAR) & (b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])
-        box[t, ok] = b[ok]
+        vs = np.stack([cam.cy - cam.f * (zz - MOUNT_HEIGHT) / xx for xx in (xn, xf) for zz in (z0, z1)])
+    box = np.stack([us.min(0).clip(0, cam.width), vs.min(0).clip(0, cam.height),
+                    us.max(0).clip(0, cam.width), vs.max(0).clip(0, cam.height)], axis=-1)
+    ok = exists & (xf > NEAR) & (box[..., 2] > box[..., 0]) & (box[..., 3] > box[..., 1])
+    box[~ok] = np.nan
+    pos = np.stack([x, y, (z0 + z1) / 2], axis=-1)
     return AgentLabels(
-        kinds=tr.kinds, roles=tr.roles, is_event=tr.is_event.copy(), exists=exists, position=pos, box=box,
+        kinds=tr.kinds, roles=tr.roles, is_event=tr.is_event.copy(), exists=exists,
+        position=pos.astype(np.float32), box=box.astype(np.float32),
         visible=pixels > 0, pixels=pixels, braking=tr.braking[rows] & exists,
     )
 

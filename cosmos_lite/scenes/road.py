@@ -73,16 +73,24 @@ class RoadGeometry:
     # ------------------------------------------------------------------ centre line
 
     def kappa(self, s):
-        out = np.zeros_like(np.asarray(s, dtype=np.float64))
+        """Centre-line curvature at s (1/m, + left)."""
+        if np.ndim(s) == 0:
+            return sum(c * max(float(s) - b, 0.0) for b, c in zip(self.breaks, self.coefs))
+        out = np.zeros_like(s)
         for b, c in zip(self.breaks, self.coefs):
-            out = out + c * np.maximum(np.asarray(s) - b, 0.0)
+            r = s - b
+            out = out + c * 0.5 * (r + np.abs(r))
         return out
 
     def theta(self, s):
         """Road heading at s (rad, relative to the heading at s = 0)."""
-        out = np.zeros_like(np.asarray(s, dtype=np.float64))
+        if np.ndim(s) == 0:
+            return sum(c / 2 * max(float(s) - b, 0.0) ** 2 for b, c in zip(self.breaks, self.coefs))
+        out = np.zeros_like(s)
         for b, c in zip(self.breaks, self.coefs):
-            out = out + (c / 2) * np.maximum(np.asarray(s) - b, 0.0) ** 2
+            r = s - b
+            r = 0.5 * (r + np.abs(r))
+            out = out + (c / 2) * r * r
         return out
 
     def _k2(self, s):

@@ -112,7 +112,7 @@ def _background(rng, road: Road, kind: str, ev: Event, v_ego: float, ego_lane: i
         return geom.cross_at is None or abs(s - geom.cross_at) > CROSS_WIDTH / 2 + 6
 
     # parked cars along the kerb
-    density = {"urban": 0.7, "suburban": 0.35, "rural": 0.0}[road.setting]
+    density = {"urban": 0.5, "suburban": 0.3, "rural": 0.0}[road.setting]
     for sgn in (1.0, -1.0):
         s = float(rng.uniform(-8, 6))
         while s < reach and density > 0:

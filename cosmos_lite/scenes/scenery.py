@@ -88,7 +88,7 @@ def _block(seed: int, k: int, geom: RoadGeometry):
                 s += 25.0
             s = lo + rng.uniform(0, 12)
             while s < hi:
-                if rng.random() < 0.5:
+                if rng.random() < 0.4:
                     sprites.append((s, sgn * (geom.curb + 1.4), SPRITE_TREE, rng.uniform(0.6, 0.9), _TREES[rng.integers(len(_TREES))]))
                 s += rng.uniform(9, 16)
         elif setting == "suburban":

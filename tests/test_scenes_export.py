@@ -1,0 +1,115 @@
+"""Scene export: manifest content, resumability (killed + resumed == unbroken), CLI."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from cosmos_lite.scenes.export import MANIFEST, ExportSettings, export
+
+SETTINGS = ExportSettings(frames=8, height=32, width=48, fps=10.0, split="val", seed_offset=5)
+
+
+def _videos(out: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted((out / "clips").glob("[!.]*.mp4"))}
+
+
+@pytest.fixture(scope="module")
+def unbroken(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("unbroken")
+    res = export(out, 4, SETTINGS, workers=2, progress=False)
+    assert res.complete and res.rendered == 4
+    return out
+
+
+def test_manifest_rows(unbroken):
+    from cosmos_lite.io import read_video
+    from cosmos_lite.scenes import Scenario
+
+    rows = [json.loads(line) for line in (unbroken / MANIFEST).read_text().splitlines()]
+    assert [r["index"] for r in rows] == [0, 1, 2, 3]
+    r = rows[1]
+    assert r["file"] == "clips/val_000000006.mp4" and r["split"] == "val"
+    assert len(r["actions"]) == 8 and len(r["speed"]) == 8 and len(r["labels"]) == 8
+    sc = Scenario.from_dict(r["scenario"])
+    assert sc.seed == r["seed"] == Scenario.sample(6, split="val").seed
+    frames, fps = read_video(unbroken / r["file"])
+    assert frames.shape == (8, 32, 48, 3) and fps == pytest.approx(10.0)
+    assert isinstance(r["caption"], str) and r["caption"]
+
+
+def test_killed_and_resumed_export_equals_unbroken(unbroken, tmp_path, capsys):
+    out = tmp_path / "resumed"
+    first = export(out, 4, SETTINGS, limit=2, progress=False)  # a run that stopped early
+    assert not first.complete and first.rendered == 2
+    names = sorted(p.stem for p in (out / "clips").glob("*.json"))
+    assert len(names) == 2 and len((out / MANIFEST).read_text().splitlines()) == 2
+    # simulate a kill in the middle of clip 1: its row never got written, a temp file lingers
+    (out / "clips" / f"{names[1]}.json").unlink()
+    (out / "clips" / f".{names[1]}.partial.mp4").write_bytes(b"\x00" * 100)
+    second = export(out, 4, SETTINGS, progress=False)
+    assert second.complete and second.rendered == 3 and second.skipped == 1
+    assert (out / MANIFEST).read_text() == (unbroken / MANIFEST).read_text()
+    assert _videos(out) == _videos(unbroken)
+    assert not list((out / "clips").glob(".*"))  # the killed run's temp file is gone
+    # a finished export: says so, renders nothing, rewrites nothing
+    stamp = (out / MANIFEST).stat().st_mtime_ns
+    third = export(out, 4, SETTINGS, progress=True)
+    assert third.rendered == 0 and third.complete
+    assert "nothing to do" in capsys.readouterr().out
+    assert (out / MANIFEST).stat().st_mtime_ns == stamp
+
+
+def test_deleted_video_is_rendered_again(unbroken, tmp_path):
+    out = tmp_path / "copy"
+    shutil.copytree(unbroken, out)
+    victim = sorted((out / "clips").glob("*.mp4"))[2]
+    victim.unlink()
+    res = export(out, 4, SETTINGS, progress=False)
+    assert res.rendered == 1 and _videos(out) == _videos(unbroken)
+
+
+def test_other_settings_in_same_dir_are_refused(unbroken, tmp_path):
+    out = tmp_path / "copy2"
+    shutil.copytree(unbroken, out)
+    other = ExportSettings(frames=8, height=32, width=48, fps=12.0, split="val", seed_offset=5)
+    with pytest.raises(ValueError, match="other settings"):
+        export(out, 4, other, progress=False)
+
+
+def test_bad_export_settings():
+    with pytest.raises(ValueError, match="unknown split"):
+        ExportSettings(8, 32, 48, 10.0, "dev")
+    with pytest.raises(ValueError, match="fps"):
+        ExportSettings(8, 32, 48, -1.0, "train")
+    with pytest.raises(ValueError, match="height"):
+        ExportSettings(8, 4, 48, 10.0, "train")
+
+
+def test_cli_preview_and_errors(tmp_path, capsys):
+    from cosmos_lite.cli import main
+
+    png = tmp_path / "sheet.png"
+    assert main(["scenes", "preview", "--out", str(png), "--n", "2", "--size", "32x48", "--columns", "2"]) == 0
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["scenes", "export", "--n", "1", "--out", str(tmp_path / "x"), "--fps", "-2"]) == 2
+    assert "fps must be a positive" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["scenes", "export", "--n", "1", "--out", str(tmp_path / "y"), "--size", "big"])
+
+
+def test_png_writer_round_trips_through_pyav(tmp_path):
+    import av
+
+    from cosmos_lite.scenes.preview import write_png
+
+    img = np.random.default_rng(0).integers(0, 256, (21, 35, 3), dtype=np.uint8)
+    path = write_png(tmp_path / "x.png", img)
+    with av.open(str(path)) as c:
+        frame = next(c.decode(video=0)).to_ndarray(format="rgb24")
+    assert np.array_equal(frame, img)
