@@ -239,7 +239,7 @@ def _walls(ctx: _Context, rgb: np.ndarray, depth: np.ndarray, occ: np.ndarray, s
     if look.night:
         # some windows are lit: a hash of (window column, floor)
         cell = ((fc * (1 / 3.4)).astype(np.int32) * 31 + (z * (1 / 3.2)).astype(np.int32) * 17) & 1023
-        return (r0, r1, win & m & (ctx.tex[cell] > 0.35)), wh.x
+        return (r0, r1, win & m & (ctx.tex[cell] > 0.45)), wh.x
     return None, wh.x
 
 

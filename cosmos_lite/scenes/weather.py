@@ -113,8 +113,12 @@ def apply_fog(rgb: np.ndarray, depth: np.ndarray, look: Look) -> None:
 
 def night_light(rgb: np.ndarray, depth: np.ndarray, g: Grids, look: Look) -> None:
     """Ambient moonlight plus the ego's low beams (direction pattern x distance falloff)."""
-    q = np.minimum(depth, np.float32(1e4)) * np.float32(1 / 24.0)
-    light = look.ambient + 2.6 * g.beam / (1.0 + q * q)
+    dep = np.minimum(depth, np.float32(1e4))
+    q = dep * np.float32(1 / 24.0)
+    # low beams light the road and what stands on it, not the upper floors
+    z = MOUNT_HEIGHT + g.b[:, None] * dep
+    height = np.minimum(np.maximum(1.3 - 0.45 * z, 0.0), 1.0)
+    light = look.ambient + (1.9 * g.beam) * height / (1.0 + q * q)
     rgb *= light
 
 
