@@ -187,7 +187,7 @@ def event_scripts(sc: Scenario, geom: RoadGeometry) -> list[Script]:
         Lt = DIMS["truck"][0]
         s_rear = s_on + ev.distance  # truck's tail at onset
         veh = VehicleScript(s_rear + Lt / 2 - v * ev.onset, lane_d, v, 1)
-        out.insert(0, Script("truck", "setup", COLORS["silver"], vehicle=veh))
+        out.insert(0, Script("truck", "setup", COLORS["blue"], vehicle=veh))
         decel = 7.0 if ev.actor == "box" else 3.0
         out.insert(0, Script(ev.actor, "event", col, True, ev.onset, s_rear - 0.5, lane_d, v, 0.0,
                              decel=decel, drop=1.2))

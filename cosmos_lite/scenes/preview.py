@@ -1,6 +1,6 @@
 """Contact sheets: a grid of frames (rows = scenarios, labelled), written as PNG.
 
-PNG is written with zlib directly (no Pillow): 8-bit RGB, 'Sub' row filter.
+PNG is written with zlib directly (no Pillow): 8-bit RGB, adaptive row filters.
 Labels use a built-in 5x7 bitmap font (upper-case letters, digits, a little
 punctuation), so the sheet needs nothing beyond numpy.
 """
@@ -58,17 +58,33 @@ def text_image(text: str, color=(235, 235, 235)) -> np.ndarray:
     return out
 
 
+def _filter_rows(x: np.ndarray) -> bytes:
+    """PNG row filters, picking per row the one with the smallest sum of absolute values
+    (the standard heuristic): smaller files than any single filter."""
+    h, n = x.shape
+    left = np.zeros_like(x)
+    left[:, 3:] = x[:, :-3]
+    up = np.zeros_like(x)
+    up[1:] = x[:-1]
+    ul = np.zeros_like(x)
+    ul[1:, 3:] = x[:-1, :-3]
+    p = left + up - ul
+    pa, pb, pc = np.abs(p - left), np.abs(p - up), np.abs(p - ul)
+    paeth = np.where((pa <= pb) & (pa <= pc), left, np.where(pb <= pc, up, ul))
+    cands = np.stack([x, x - left, x - up, x - (left + up) // 2, x - paeth]) & 0xFF  # filter types 0..4
+    signed = np.where(cands > 127, 256 - cands, cands).sum(axis=2)
+    best = signed.argmin(axis=0)
+    rows = cands[best, np.arange(h)].astype(np.uint8)
+    return np.concatenate([best.astype(np.uint8)[:, None], rows], axis=1).tobytes()
+
+
 def write_png(path: str | os.PathLike, image: np.ndarray) -> Path:
     """Write uint8 [H, W, 3] as PNG (atomically)."""
     img = np.ascontiguousarray(image, dtype=np.uint8)
     if img.ndim != 3 or img.shape[2] != 3:
         raise ValueError(f"write_png needs uint8 [H, W, 3], got {img.shape}")
     h, w = img.shape[:2]
-    # 'Sub' filter: each byte minus the same channel of the pixel to its left
-    flat = img.reshape(h, w * 3)
-    sub = flat.copy()
-    sub[:, 3:] = flat[:, 3:] - flat[:, :-3]  # uint8 arithmetic wraps mod 256, as PNG wants
-    raw = np.concatenate([np.ones((h, 1), np.uint8), sub], axis=1).tobytes()
+    raw = _filter_rows(img.reshape(h, w * 3).astype(np.int16))
 
     def chunk(tag: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data) & 0xFFFFFFFF)
@@ -95,13 +111,14 @@ def _label(sc: Scenario) -> str:
 
 def contact_sheet(scenarios: list[Scenario], size: tuple[int, int] = (96, 144), columns: int = 4,
                   frames: int = 40, fps: float = 10.0) -> np.ndarray:
-    """Rows = scenarios (label strip above), columns = frames spread over the clip."""
+    """Rows = scenarios (label strip above), columns = frames from just before the event to the end."""
     h, w = size
     pad = 2
     rows = []
     for sc in scenarios:
         clip = render(sc, frames, size, fps)
-        picks = np.linspace(0, frames - 1, columns).round().astype(int)
+        start = max(int(sc.event.onset * fps) - 4, 0) if sc.event.kind != "none" else 0
+        picks = np.linspace(start, frames - 1, columns).round().astype(int)
         strip = np.full((h + 11, columns * (w + pad) - pad, 3), 16, np.uint8)
         label = text_image(_label(sc))[:, : strip.shape[1] - 4]
         strip[2:9, 3:3 + label.shape[1]] = label
@@ -112,17 +129,27 @@ def contact_sheet(scenarios: list[Scenario], size: tuple[int, int] = (96, 144), 
     return sheet[:-pad]
 
 
+# (weather, lighting) per preview row: every condition, and some combinations
+_PREVIEW_LOOKS = (("clear", "day"), ("rain", "day"), ("fog", "day"), ("snow", "day"), ("clear", "night"),
+                  ("clear", "dusk"), ("rain", "night"), ("snow", "dusk"), ("fog", "night"), ("clear", "day"))
+
+
 def preview_scenarios(n: int, seed: int = 0, split: str | None = "val", duration: float = 4.0) -> list[Scenario]:
-    """``n`` sampled scenarios that differ in condition and event (greedy pick for variety)."""
+    """``n`` sampled scenarios covering the conditions, each with a different event."""
     chosen: list[Scenario] = []
-    seen: set[tuple[str, str]] = set()
+    events: set[str] = set()
     k = seed
-    while len(chosen) < n and k < seed + 50 * n:
-        sc = Scenario.sample(k, split=split, duration=duration)
-        key = (sc.conditions[0] if sc.conditions != ("clear",) else "clear", sc.event.kind)
-        cond_used = sum(1 for c in chosen if c.conditions == sc.conditions)
-        if key not in seen and cond_used < max(2, n // 4):
-            chosen.append(sc)
-            seen.add(key)
+    for i in range(n):
+        weather, lighting = _PREVIEW_LOOKS[i % len(_PREVIEW_LOOKS)]
+        for k in range(k, k + 5000):
+            sc = Scenario.sample(k, split=split, duration=duration)
+            if (sc.weather, sc.lighting) == (weather, lighting) and sc.event.kind not in events | {"none"}:
+                break
+        else:  # pragma: no cover - a few thousand draws always find one
+            raise ValueError("could not find preview scenarios")
+        chosen.append(sc)
+        events.add(sc.event.kind)
+        if len(events) >= 9:
+            events.clear()
         k += 1
     return chosen

@@ -198,7 +198,9 @@ def shade_ground(
     lw = geom.lane_width
     q = (np.abs(_fmod(d, lw) - lw / 2) - 0.8) * (1 / 0.35)
     track = np.maximum(ones - q * q, 0 * ones) * (ad < geom.edge)
-    shade = 1.0 + 0.045 * noise - 0.07 * track
+    # fade the texture where a pixel covers many texture cells: it would only alias (flicker)
+    amp = 0.05 * np.minimum(np.maximum(1.6 - fp_lon * 1.5, 0.0), 1.0)
+    shade = 1.0 + amp * noise - 0.07 * track
 
     # lane lines at d = k * lane_width, |k| <= lanes: centre and edges solid, dividers dashed
     k = np.round(d * (1 / lw))
