@@ -117,7 +117,7 @@ def grids(height: int, width: int) -> Grids:
         inv_lat=_ro((1.0 / fp_lat).astype(np.float32)),
         inv_lon=_ro((1.0 / fp_lon).astype(np.float32)),
         rows=_ro(v[:, None].astype(np.float32)),
-        wall_x=_ro(np.geomspace(1.0, FAR * 1.5, 48).astype(np.float32)),
+        wall_x=_ro(np.geomspace(1.0, FAR * 1.5, 36).astype(np.float32)),
         hood=_ro(hood),
         hood_shade=_ro(shade),
         uu=_ro(u[None, :].astype(np.float32)),

@@ -424,19 +424,35 @@ def pole(cv: Canvas, x: float, y: float, color: np.ndarray) -> None:
     cv.rect(x, y - 1.0, y + 1.0, 8.2, 8.35, color)
 
 
+_KERNELS: dict[int, np.ndarray] = {}
+
+
+def _kernel(spread: float) -> np.ndarray:
+    """Gaussian halo stamp for a spread quantised to 1/4 pixel (cached: no exp per lamp)."""
+    key = max(int(spread * 4 + 0.5), 1)
+    k = _KERNELS.get(key)
+    if k is None:
+        sp = key / 4
+        r = int(sp * 2.2) + 1
+        t = (np.arange(-r, r + 1, dtype=np.float32)) / sp
+        k = np.exp(-(t[:, None] ** 2 + t[None, :] ** 2) * 2.0).astype(np.float32)
+        k.setflags(write=False)
+        _KERNELS[key] = k
+    return k
+
+
 def glow(rgb: np.ndarray, lights, fog_vis: float) -> None:
     """Additive halos around lamps, after lighting and fog (lamps are bright in any light)."""
     H, W = rgb.shape[1:]
     for u, v, rad, x, color, strength in lights:
         # fog scatters light: a wide, dim halo; clear air: a tight one
         spread = rad * (1.6 + 2.5 * min(x / fog_vis, 2.0))
-        att = strength * math.exp(-x / (fog_vis * 1.5))
-        r = int(spread * 2.2) + 1
-        i0, i1 = max(int(v) - r, 0), min(int(v) + r + 1, H)
-        j0, j1 = max(int(u) - r, 0), min(int(u) + r + 1, W)
+        att = 0.6 * strength * math.exp(-x / (fog_vis * 1.5))
+        k = _kernel(spread)
+        r = k.shape[0] // 2
+        ci, cj = int(v), int(u)
+        i0, i1 = max(ci - r, 0), min(ci + r + 1, H)
+        j0, j1 = max(cj - r, 0), min(cj + r + 1, W)
         if i1 <= i0 or j1 <= j0:
             continue
-        yy = (np.arange(i0, i1, dtype=np.float32)[:, None] + (0.5 - v)) / spread
-        xx = (np.arange(j0, j1, dtype=np.float32) + (0.5 - u)) / spread
-        g = np.exp(-(xx * xx + yy * yy) * 2.0) * (0.6 * att)
-        rgb[:, i0:i1, j0:j1] += g * color
+        rgb[:, i0:i1, j0:j1] += k[i0 - ci + r:i1 - ci + r, j0 - cj + r:j1 - cj + r] * (color * att)

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import draw
-from .agents import DIMS, Tracks, simulate
+from .agents import Tracks, simulate
 from .camera import FAR, MOUNT_HEIGHT, NEAR, Grids, grids
 from .caption import caption as make_caption
 from .driver import EgoState, drive, state_at
 from .road import RoadGeometry, shade_ground
-from .scenery import SPRITE_LAMP, SPRITE_POLE, SPRITE_TREE, WALL_BUILDING, WALL_HOUSE, WALL_TREES, build_scenery, wall_hits
+from .scenery import SPRITE_LAMP, SPRITE_TREE, WALL_BUILDING, WALL_HOUSE, WALL_TREES, build_scenery, wall_hits
 from .spec import VEHICLE_KINDS, Scenario
 from .weather import Look, apply_fog, draw_glare, draw_particles, look_for, make_particles, night_light, sky_rows
 
@@ -478,4 +478,4 @@ def replay(scenario: Scenario, from_frame: int, actions: np.ndarray, size: tuple
                      make_caption(scenario), fps, int(from_frame))
 
 
-__all__ = ["AgentLabels", "SceneClip", "render", "replay", "DIMS"]
+__all__ = ["AgentLabels", "SceneClip", "render", "replay"]
