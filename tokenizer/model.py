@@ -29,6 +29,8 @@ import torch.nn.functional as F
 from diffusers import ConfigMixin, ModelMixin
 
 Mode = Literal["continuous", "discrete"]
+# Trained default weights ship inside the package, one directory per preset name.
+BUNDLED_DIR = Path(__file__).resolve().parent / "weights"
 # Per-module tensors carried from one chunk of a stream to the next.
 Cache = dict
 
@@ -670,10 +672,18 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
 
     @classmethod
     def from_pretrained(cls, path: str | Path) -> "VideoTokenizer":
-        """Load from a directory written by :meth:`save_pretrained`; strict, no pickles."""
+        """Load from a directory written by :meth:`save_pretrained`, or a bundled name
+        (``"default-cv"``, ``"default-dv"``); strict, no pickles, offline."""
         from safetensors.torch import load_file
 
         d = Path(path)
+        if not d.exists() and str(path) in PRESETS:
+            d = BUNDLED_DIR / str(path)
+            if not d.is_dir():
+                raise FileNotFoundError(
+                    f"no bundled weights for {str(path)!r} in this install ({d} is missing); pass a directory "
+                    f"written by save_pretrained, or build an untrained model with VideoTokenizer(PRESETS[{str(path)!r}])"
+                )
         cfg_path, w_path = d / cls.config_name, d / cls.weights_name
         for p in (cfg_path, w_path):
             if not p.is_file():
