@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 _LAZY = {
     "read_video": "cosmos_lite.io",
     "write_video": "cosmos_lite.io",
+    "VideoWriter": "cosmos_lite.io",
     "probe_video": "cosmos_lite.io",
     "VideoInfo": "cosmos_lite.io",
     "VideoError": "cosmos_lite.io",
@@ -29,6 +30,7 @@ _LAZY = {
     "VideoTokenizer": "cosmos_lite.tokenizer",
     "TokenizerConfig": "cosmos_lite.tokenizer",
     "TOKENIZER_PRESETS": "cosmos_lite.tokenizer",
+    "TokenShards": "cosmos_lite.shards", "tokenize_videos": "cosmos_lite.tokenize",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

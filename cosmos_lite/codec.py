@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cosmos_lite.io import ResizeMode, iter_video, write_video
+from cosmos_lite.io import ResizeMode, VideoWriter, iter_video
 from cosmos_lite.tokenizer import StreamDecoder, StreamEncoder, VideoTokenizer
 
 
@@ -89,21 +89,26 @@ def decode_to_file(
     chunk_latent_frames: int = 4,
     lossless: bool = False,
 ) -> Path:
-    """Decode one latent / id tensor (batch of 1) chunk by chunk and write it as video."""
+    """Decode one latent / id tensor (batch of 1) chunk by chunk straight into a video file.
+
+    Memory stays flat however long the video: each chunk is written as it is decoded.
+    """
     device, dtype = _model_device_dtype(tokenizer)
     t_axis = 2 if tokenizer.config.mode == "continuous" else 1
     if latent.shape[0] != 1:
         raise ValueError(f"decode_to_file writes one video; got a batch of {latent.shape[0]}")
     stream = StreamDecoder(tokenizer)
-    frames = []
     n = latent.shape[t_axis]
-    for i in range(0, n, chunk_latent_frames):
-        part = latent.narrow(t_axis, i, min(chunk_latent_frames, n - i)).to(device)
-        video = stream.push(part if tokenizer.config.mode == "discrete" else part.to(dtype))
-        frames.append(video_to_frames(video))
-    out = np.concatenate(frames)
-    if num_frames is not None:
-        out = out[:num_frames]
-    if size is not None:
-        out = out[:, : size[0], : size[1]]
-    return write_video(path, np.ascontiguousarray(out), fps, lossless=lossless)
+    written = 0
+    with VideoWriter(path, fps, lossless=lossless) as writer:
+        for i in range(0, n, chunk_latent_frames):
+            part = latent.narrow(t_axis, i, min(chunk_latent_frames, n - i)).to(device)
+            frames = video_to_frames(stream.push(part if tokenizer.config.mode == "discrete" else part.to(dtype)))
+            if num_frames is not None:
+                frames = frames[: max(0, num_frames - written)]
+            if size is not None:
+                frames = frames[:, : size[0], : size[1]]
+            if len(frames):
+                writer.write(np.ascontiguousarray(frames))
+                written += len(frames)
+    return writer.path

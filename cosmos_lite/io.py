@@ -309,6 +309,92 @@ def read_video(
 # --------------------------------------------------------------------------- writing
 
 
+class VideoWriter:
+    """Write uint8 ``[t, H, W, 3]`` chunks to one video file, atomically.
+
+    Frames go to a temp file beside ``path``, renamed into place by
+    :meth:`close`; an exception inside the ``with`` block removes it, so a
+    failed write never leaves a half-written video under the final name.
+    Default: H.264 in yuv420p, which needs even sizes, so an odd height/width
+    is padded by repeating the last row/column. ``lossless=True`` writes FFV1
+    (RGB, bit-exact) and needs a ``.mkv`` or ``.avi`` path.
+    """
+
+    def __init__(self, path: str | os.PathLike, fps: float, *, lossless: bool = False, crf: int = 18):
+        if not (fps > 0 and math.isfinite(fps)):
+            raise ValueError(f"fps must be a positive number, got {fps}")
+        self.path = Path(path)
+        suffix = self.path.suffix.lower()
+        if lossless and suffix not in (".mkv", ".avi"):
+            raise ValueError(f"{self.path}: lossless (FFV1) video needs a .mkv or .avi file name")
+        if not lossless and suffix not in (".mp4", ".mov", ".mkv", ".m4v"):
+            raise ValueError(f"{self.path}: H.264 needs a .mp4, .mov, .m4v or .mkv file name")
+        self.fps, self.lossless, self.crf = fps, lossless, crf
+        self._container = self._stream = None
+        self._tmp: Path | None = None
+        self._hw: tuple[int, int] | None = None
+
+    def _open(self, h: int, w: int) -> None:
+        import av
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self._container = av.open(tmp, mode="w")
+        rate = Fraction(self.fps).limit_denominator(1001)
+        if self.lossless:
+            self._stream = self._container.add_stream("ffv1", rate=rate)
+            self._stream.pix_fmt = "bgr0"  # FFV1 RGB: bit-exact round trip
+        else:
+            self._stream = self._container.add_stream("libx264", rate=rate)
+            self._stream.pix_fmt = "yuv420p"
+            self._stream.options = {"crf": str(self.crf), "preset": "medium"}
+        self._hw = (h, w)
+        pad = (0, 0) if self.lossless else (h % 2, w % 2)
+        self._stream.height, self._stream.width = h + pad[0], w + pad[1]
+
+    def write(self, frames: np.ndarray) -> None:
+        import av
+
+        _check_frames(frames)
+        if self._container is None:
+            self._open(*frames.shape[1:3])
+        elif frames.shape[1:3] != self._hw:
+            raise ValueError(f"{self.path}: frame size {frames.shape[1:3]} differs from the first chunk's {self._hw}")
+        pad_h, pad_w = self._stream.height - frames.shape[1], self._stream.width - frames.shape[2]
+        if pad_h or pad_w:
+            frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
+        for rgb in frames:
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+            self._container.mux(self._stream.encode(frame))
+
+    def close(self) -> Path:
+        if self._container is None:
+            raise ValueError(f"{self.path}: no frames were written")
+        self._container.mux(self._stream.encode(None))
+        self._container.close()
+        self._container = None
+        os.replace(self._tmp, self.path)
+        return self.path
+
+    def abort(self) -> None:
+        if self._container is not None:
+            self._container.close()
+            self._container = None
+        if self._tmp is not None:
+            self._tmp.unlink(missing_ok=True)
+
+    def __enter__(self) -> "VideoWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.close()
+        else:
+            self.abort()
+
+
 def write_video(
     path: str | os.PathLike,
     frames: np.ndarray,
@@ -317,48 +403,9 @@ def write_video(
     lossless: bool = False,
     crf: int = 18,
 ) -> Path:
-    """Write uint8 ``[T, H, W, 3]`` frames; atomically (temp file + rename).
-
-    Default: H.264 in yuv420p, which needs even sizes, so an odd height/width
-    is padded by repeating the last row/column. ``lossless=True`` writes FFV1
-    (RGB, bit-exact) and needs a ``.mkv`` or ``.avi`` path.
-    """
-    import av
-
+    """Write uint8 ``[T, H, W, 3]`` frames in one go (see :class:`VideoWriter`)."""
     _check_frames(frames)
-    if not (fps > 0 and math.isfinite(fps)):
-        raise ValueError(f"fps must be a positive number, got {fps}")
-    path = Path(path)
-    suffix = path.suffix.lower()
-    if lossless and suffix not in (".mkv", ".avi"):
-        raise ValueError(f"{path}: lossless (FFV1) video needs a .mkv or .avi file name")
-    if not lossless and suffix not in (".mp4", ".mov", ".mkv", ".m4v"):
-        raise ValueError(f"{path}: H.264 needs a .mp4, .mov, .m4v or .mkv file name")
-    if not lossless:
-        pad_h, pad_w = frames.shape[1] % 2, frames.shape[2] % 2
-        if pad_h or pad_w:
-            frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
-    try:
-        with av.open(tmp, mode="w", format=None) as container:
-            rate = Fraction(fps).limit_denominator(1001)
-            if lossless:
-                stream = container.add_stream("ffv1", rate=rate)
-                stream.pix_fmt = "bgr0"  # FFV1 RGB: bit-exact round trip
-            else:
-                stream = container.add_stream("libx264", rate=rate)
-                stream.pix_fmt = "yuv420p"
-                stream.options = {"crf": str(crf), "preset": "medium"}
-            stream.width, stream.height = frames.shape[2], frames.shape[1]
-            for rgb in frames:
-                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-                container.mux(stream.encode(frame))
-            container.mux(stream.encode(None))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    writer = VideoWriter(path, fps, lossless=lossless, crf=crf)
+    with writer:
+        writer.write(frames)
+    return writer.path
