@@ -14,6 +14,7 @@ import sys
 # Modules that contribute subcommands, in help order.
 _COMMAND_MODULES = (
     "cosmos_lite.scenes.cli",
+    "cosmos_lite.tokenize_cli",
 )
 
 
