@@ -77,7 +77,7 @@ class TokenizeOptions:
     resize_mode: ResizeMode = "crop"  # scale + center crop, scale + pad, or stretch
     fps: float | None = None  # resample every video to this rate; None = each file's own
     shard_size: int = 256  # clips per shard
-    dtype: ComputeDtype = "float32"  # model compute dtype
+    dtype: ComputeDtype = "float32"  # model compute dtype (autocast when not float32)
     latent_dtype: StorageDtype | None = None  # continuous latents on disk; None = bfloat16
     batch_size: int = 8
     device: str | None = None  # None: the process's accelerator (accelerate) or the CPU
@@ -300,13 +300,16 @@ class _Processes:
     """Who am I among the processes of this job: accelerate's PartialState when launched
     with more than one, nothing at all otherwise."""
 
-    def __init__(self) -> None:
+    def __init__(self, device: str | None) -> None:
         self.state = None
         self.rank, self.world = 0, 1
         if int(os.environ.get("WORLD_SIZE", "1")) > 1:
             from accelerate import PartialState
 
-            self.state = PartialState()
+            # Without cpu=True, PartialState on a machine without CUDA ignores the launcher's
+            # WORLD_SIZE and every process would believe it is alone.
+            cpu = not torch.cuda.is_available() or (device is not None and torch.device(device).type == "cpu")
+            self.state = PartialState(cpu=cpu)
             self.rank, self.world = self.state.process_index, self.state.num_processes
 
     @property
@@ -316,11 +319,6 @@ class _Processes:
     def barrier(self) -> None:
         if self.state is not None:
             self.state.wait_for_everyone()
-
-    def default_device(self) -> str:
-        if self.state is not None:
-            return str(self.state.device)
-        return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 # --------------------------------------------------------------------------- decoding
@@ -338,8 +336,8 @@ class _Task:
 class _TaskDataset(torch.utils.data.Dataset):
     """Runs in the DataLoader workers: decode, resize, resample, stack clips, convert to float."""
 
-    def __init__(self, tasks: list[_Task], plan: dict, options: TokenizeOptions, dtype: torch.dtype):
-        self.tasks, self.options, self.dtype = tasks, options, dtype
+    def __init__(self, tasks: list[_Task], plan: dict, options: TokenizeOptions):
+        self.tasks, self.options = tasks, options
         self.files = [v["file"] for v in plan["videos"]]
 
     def __len__(self) -> int:
@@ -371,7 +369,7 @@ class _TaskDataset(torch.utils.data.Dataset):
         idx = torch.tensor([task.clips[j].start - first for j in keep])[:, None] + torch.arange(o.clip_frames)
         clips = x[idx]  # [n, T, H, W, 3]
         # The float conversion happens here so the model's process spends no time on it.
-        video = clips.permute(0, 4, 1, 2, 3).to(self.dtype).div_(127.5).sub_(1.0)
+        video = clips.permute(0, 4, 1, 2, 3).float().div_(127.5).sub_(1.0)
         return task, keep, video.contiguous(), error
 
 
@@ -479,8 +477,10 @@ def _check_against_tokenizer(options: TokenizeOptions, cfg) -> None:
                          f"(ids are stored as {str(ids_dtype(cfg.vocab_size)).removeprefix('torch.')})")
 
 
-def _resolve_device(device: str | None, procs: _Processes) -> torch.device:
-    name = device or procs.default_device()
+def _resolve_device(device: str | None) -> torch.device:
+    # Under a launcher each process takes the accelerator matching its LOCAL_RANK.
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    name = device or (f"cuda:{local % torch.cuda.device_count()}" if torch.cuda.is_available() else "cpu")
     try:
         dev = torch.device(name)
     except RuntimeError as err:
@@ -514,8 +514,8 @@ def tokenize_videos(
 
     t0 = time.perf_counter()
     out = Path(out_dir)
-    procs = _Processes()
-    device = _resolve_device(options.device, procs)
+    device = _resolve_device(options.device)
+    procs = _Processes(str(device))
     tok_dir = _tokenizer_dir(tokenizer)
     tok = VideoTokenizer.from_pretrained(tok_dir)
     cfg = tok.config
@@ -546,8 +546,7 @@ def tokenize_videos(
 
     encoded, written = 0, 0
     if todo:
-        # nn.Module.to, not ModelMixin.to: the latter warns about fp32-pinned modules this model has none of.
-        torch.nn.Module.to(tok, device=device, dtype=getattr(torch, options.dtype)).eval()
+        tok = tok.to(device).eval()
         storage = _storage_dtype(job)
         encoded, written = _encode_shards(tok, plan, clips, todo, options, shard_dir, storage,
                                           job["storage"]["key"], progress and procs.is_main, on_shard)
@@ -631,8 +630,10 @@ def _encode_shards(tok, plan: dict, clips: list[_Clip], shards: list[int], optio
     buffers = {k: _ShardBuffer(k, sum(t.shard == k for t in tasks)) for k in shards}
     device = next(tok.parameters()).device
     compute = getattr(torch, options.dtype)
-    # Decoded clips cross the process boundary as float in the compute dtype (bf16 halves it).
-    dataset = _TaskDataset(tasks, plan, options, compute if device.type == "cpu" else torch.float32)
+    # Lower precision by autocast, not by casting the weights: some ops (avg_pool3d on CPU) have no
+    # bf16 kernel, and autocast keeps norms and FSQ rounding in float32.
+    autocast = torch.autocast(device.type, dtype=compute, enabled=compute != torch.float32)
+    dataset = _TaskDataset(tasks, plan, options)
     workers = min(options.workers, len(tasks))
     loader = torch.utils.data.DataLoader(
         dataset, batch_size=None, num_workers=workers, collate_fn=_identity, worker_init_fn=_worker_init,
@@ -646,8 +647,9 @@ def _encode_shards(tok, plan: dict, clips: list[_Clip], shards: list[int], optio
     def run_batch(n: int) -> None:
         nonlocal encoded
         batch, queue[:] = queue[:n], queue[n:]
-        video = torch.stack([v for _, _, v in batch]).to(device, compute, non_blocking=True)
-        z = tok.encode(video)
+        video = torch.stack([v for _, _, v in batch]).to(device, non_blocking=True)
+        with autocast:
+            z = tok.encode(video)
         z = z.to(storage) if key == LATENT_KEY else z.to(torch.int32).to(storage)
         z = z.cpu()
         for (k, c, _), zi in zip(batch, z):
@@ -781,7 +783,7 @@ def detokenize_clips(
     if weights_sha256(tok_dir) != ds.job["tokenizer"]["sha256"]:
         raise ValueError(f"{source}: not the tokenizer these shards were made with (weights sha256 differs from "
                          f"{ds.job['tokenizer']['sha256'][:12]}... in {JOB_FILE})")
-    dev = _resolve_device(device, _Processes())
+    dev = _resolve_device(device)
     tok = VideoTokenizer.from_pretrained(tok_dir).to(dev).eval()
     written = []
     for i in indices:
