@@ -1,0 +1,177 @@
+"""Frozen run configurations: one dataclass per concern, one :class:`TokenizerRunConfig` per run.
+
+The run config is saved as JSON next to every checkpoint (and read back on
+``--resume``), so a run directory always says exactly how it was trained.
+CLI flags override fields with :func:`dataclasses.replace`; no string registries.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields, replace
+from typing import Any, Literal
+
+MixedPrecision = Literal["no", "bf16", "fp16"]
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """What the generic engine needs; identical for every model family."""
+
+    steps: int = 1000  # optimizer steps (each = grad_accum micro-batches)
+    batch_size: int = 4  # per process, per micro-batch
+    grad_accum: int = 1
+    lr: float = 3e-4
+    min_lr_ratio: float = 0.1  # cosine decays to lr * min_lr_ratio
+    warmup_steps: int = 100
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.99)
+    clip_grad: float = 1.0  # max global grad norm per module; 0 disables
+    ema_decay: float = 0.999
+    mixed_precision: MixedPrecision = "bf16"
+    seed: int = 0
+    log_every: int = 10
+    val_every: int = 200  # 0 disables periodic validation (a final one still runs)
+    ckpt_every: int = 200  # 0: only the final checkpoint
+    keep_checkpoints: int = 2
+    num_workers: int = 2  # DataLoader worker processes (0 = decode in the main process)
+    progress: bool = True  # tqdm bar on the main process
+
+    def __post_init__(self) -> None:
+        positive = ("steps", "batch_size", "grad_accum", "keep_checkpoints")
+        for name in positive:
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 1:
+                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
+        for name in ("warmup_steps", "val_every", "ckpt_every", "num_workers", "seed"):
+            if not isinstance(getattr(self, name), int) or getattr(self, name) < 0:
+                raise ValueError(f"{name} must be an integer >= 0, got {getattr(self, name)!r}")
+        if self.log_every < 1:
+            raise ValueError(f"log_every must be >= 1, got {self.log_every}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if not 0.0 <= self.min_lr_ratio <= 1.0:
+            raise ValueError(f"min_lr_ratio must be in [0, 1], got {self.min_lr_ratio}")
+        if not 0.0 <= self.ema_decay < 1.0:
+            raise ValueError(f"ema_decay must be in [0, 1), got {self.ema_decay}")
+        if self.clip_grad < 0 or self.weight_decay < 0:
+            raise ValueError("clip_grad and weight_decay must be >= 0")
+        if self.mixed_precision not in ("no", "bf16", "fp16"):
+            raise ValueError(f"mixed_precision must be 'no', 'bf16' or 'fp16', got {self.mixed_precision!r}")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """Where clips come from and what shape they have."""
+
+    source: str = "scenes"  # "scenes" (rendered on the fly) or a folder of videos
+    frames: int = 17  # must be 1 + k * temporal_compression
+    size: tuple[int, int] = (128, 192)  # (H, W), multiples of the spatial compression
+    fps: float = 10.0  # scenes render rate; folders are resampled to it when resample_fps
+    resample_fps: bool = False  # folders: read on a constant grid at ``fps`` instead of the native rate
+    hflip: bool = True  # random horizontal flip (p = 0.5)
+    crop_scale: float = 1.0  # folders: resize to size * crop_scale, then random-crop size
+    val_source: str = "scenes"  # "scenes" (the scenes val split) or a folder
+    val_clips: int = 8
+    stats_clips: int = 16  # training clips that measure latent_mean / latent_std (continuous)
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.frames, int) or self.frames < 1:
+            raise ValueError(f"frames must be a positive integer, got {self.frames!r}")
+        if len(self.size) != 2 or any(not isinstance(v, int) or v < 1 for v in self.size):
+            raise ValueError(f"size must be (H, W) positive integers, got {self.size!r}")
+        if not self.fps > 0:
+            raise ValueError(f"fps must be positive, got {self.fps}")
+        if not self.crop_scale >= 1.0:
+            raise ValueError(f"crop_scale must be >= 1, got {self.crop_scale}")
+        if self.val_clips < 1 or self.stats_clips < 1:
+            raise ValueError("val_clips and stats_clips must be >= 1")
+
+
+@dataclass(frozen=True)
+class TokenizerLossConfig:
+    """Loss weights and the optional adversarial stage of tokenizer training."""
+
+    l1: float = 1.0
+    ssim: float = 0.2  # weight of (1 - MS-SSIM), or 1 - SSIM on frames too small for MS-SSIM
+    temporal: float = 0.5  # L1 between frame differences: penalises flicker and frozen motion
+    adv: float = 0.05  # generator hinge weight once the adversarial stage is on
+    adv_start_step: int | None = None  # None: no discriminator at all
+    disc_lr: float = 2e-4
+    disc_channels: int = 32
+
+    def __post_init__(self) -> None:
+        for name in ("l1", "ssim", "temporal", "adv", "disc_lr"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.adv_start_step is not None and self.adv_start_step < 0:
+            raise ValueError(f"adv_start_step must be >= 0, got {self.adv_start_step}")
+        if self.disc_channels < 8:
+            raise ValueError(f"disc_channels must be >= 8, got {self.disc_channels}")
+
+
+@dataclass(frozen=True)
+class TokenizerRunConfig:
+    """Everything one tokenizer training run depends on."""
+
+    preset: str = "default-cv"
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: TokenizerLossConfig = field(default_factory=TokenizerLossConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "tokenizer", **asdict(self)}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "TokenizerRunConfig":
+        d = dict(d)
+        kind = d.pop("kind", "tokenizer")
+        if kind != "tokenizer":
+            raise ValueError(f"run config is for a {kind!r} run, not a tokenizer run")
+        _reject_unknown(cls, d, "TokenizerRunConfig")
+        return cls(
+            preset=d.get("preset", cls.preset),
+            train=_sub(TrainConfig, d.get("train", {})),
+            data=_sub(DataConfig, d.get("data", {})),
+            loss=_sub(TokenizerLossConfig, d.get("loss", {})),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> "TokenizerRunConfig":
+        return cls.from_dict(json.loads(text))
+
+    def with_overrides(self, train: dict[str, Any], data: dict[str, Any], loss: dict[str, Any],
+                       preset: str | None = None) -> "TokenizerRunConfig":
+        """A copy with the given (already typed) fields replaced; ``None`` values are ignored."""
+        def upd(obj, changes):
+            changes = {k: v for k, v in changes.items() if v is not None}
+            return replace(obj, **changes) if changes else obj
+
+        return replace(self, preset=preset or self.preset, train=upd(self.train, train),
+                       data=upd(self.data, data), loss=upd(self.loss, loss))
+
+
+def _reject_unknown(cls, d: dict, name: str) -> None:
+    unknown = sorted(set(d) - {f.name for f in fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown {name} fields: {unknown}")
+
+
+def _sub(cls, d: dict[str, Any]):
+    _reject_unknown(cls, d, cls.__name__)
+    # JSON has no tuples; every list-valued field here is a fixed-length tuple.
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """``"128x192"`` -> (128, 192)."""
+    parts = text.lower().replace("*", "x").split("x")
+    try:
+        h, w = (int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"size must look like HxW (e.g. 128x192), got {text!r}") from None
+    if h < 1 or w < 1:
+        raise ValueError(f"size must be positive, got {text!r}")
+    return h, w

@@ -1,0 +1,199 @@
+"""Training clips: any folder of videos, or the synthetic driving scenes rendered on the fly.
+
+Both training sources are *position-addressed streams*: sample ``n`` of a run
+is a pure function of (seed, n, process rank), so a run resumes exactly by
+restarting the stream at the number of samples already consumed, and
+``accelerate launch`` processes see disjoint samples without a sampler.
+
+With ``num_workers = W`` the stream hands whole batches to workers round-robin
+(batch ``j`` goes to worker ``j % W``), which is exactly the order in which
+``DataLoader`` collects them, so the sample order does not depend on W.
+
+Clips are float32 ``[3, T, H, W]`` in [-1, 1] (the model contract).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
+
+from cosmos_lite.io import VIDEO_SUFFIXES, VideoError, probe_video, read_video
+
+_SCENE_SPLIT_SIZE = 1_000_000_000  # Scenario.sample seeds per split (cosmos_lite.scenes.spec)
+
+
+def to_model(frames: np.ndarray) -> torch.Tensor:
+    """uint8 [T, H, W, 3] -> float32 [3, T, H, W] in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(frames)).permute(3, 0, 1, 2).float().div_(127.5).sub_(1.0)
+
+
+def _sample_rng(seed: int, index: int, rank: int) -> np.random.Generator:
+    return np.random.default_rng([seed, index, rank])
+
+
+def _report(message: str) -> None:
+    print(f"cosmos-lite data: {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- folders
+
+
+class VideoFolder(Dataset):
+    """All videos under ``root`` (recursive); clips of ``frames`` frames at ``size``.
+
+    Files that cannot be probed, or are shorter than ``frames``, are skipped at
+    construction and reported once (one line listing them). Files that fail
+    later while decoding are skipped and reported once per process.
+    ``dataset[i]`` is the first ``frames`` frames of file i (deterministic, for
+    validation); :meth:`random_clip` draws a random window with augmentation.
+    """
+
+    def __init__(self, root: str | Path, frames: int, size: tuple[int, int], *, fps: float | None = None,
+                 hflip: bool = False, crop_scale: float = 1.0, quiet: bool = False):
+        root = Path(root)
+        if not root.exists():
+            raise FileNotFoundError(f"{root}: no such directory")
+        if not root.is_dir():
+            raise ValueError(f"{root}: not a directory of videos")
+        self.root, self.frames, self.size, self.fps = root, frames, tuple(size), fps
+        self.hflip, self.crop_scale = hflip, crop_scale
+        candidates = sorted(p for p in root.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file()
+                            and not p.name.startswith("."))
+        self.files: list[Path] = []
+        self.lengths: list[int] = []
+        self.skipped: dict[str, str] = {}
+        for p in candidates:
+            try:
+                info = probe_video(p)
+            except (VideoError, OSError) as err:
+                self.skipped[str(p)] = str(err)
+                continue
+            n = info.num_frames if fps is None else int(math.floor(info.duration * fps))
+            if n < frames:
+                self.skipped[str(p)] = f"{p}: {n} frames, need {frames}"
+                continue
+            self.files.append(p)
+            self.lengths.append(n)
+        if self.skipped and not quiet:
+            _report(f"skipped {len(self.skipped)} of {len(candidates)} files under {root}: "
+                    + "; ".join(self.skipped.values()))
+        if not self.files:
+            raise ValueError(f"{root}: no usable videos with >= {frames} frames (suffixes {', '.join(VIDEO_SUFFIXES)})")
+        self._failed: set[str] = set()  # decode failures seen in this process
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def _read(self, i: int, start: int, size: tuple[int, int]) -> np.ndarray | None:
+        path = self.files[i]
+        if str(path) in self._failed:
+            return None
+        try:
+            frames, _ = read_video(path, start=start, num_frames=self.frames, size=size, resize_mode="crop", fps=self.fps)
+        except (VideoError, OSError) as err:
+            self._failed.add(str(path))
+            _report(f"skipping unreadable video ({err})")
+            return None
+        return frames
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        frames = self._read(i, 0, self.size)
+        if frames is None:
+            raise VideoError(f"{self.files[i]}: could not be decoded")
+        return to_model(frames)
+
+    def random_clip(self, rng: np.random.Generator) -> torch.Tensor:
+        """A random window of a random file, randomly cropped and flipped; bad files are skipped."""
+        h, w = self.size
+        big = (math.ceil(h * self.crop_scale), math.ceil(w * self.crop_scale))
+        for _ in range(8 * len(self.files)):
+            i = int(rng.integers(len(self.files)))
+            start = int(rng.integers(self.lengths[i] - self.frames + 1))
+            frames = self._read(i, start, big)
+            if frames is None:
+                continue
+            y = int(rng.integers(big[0] - h + 1))
+            x = int(rng.integers(big[1] - w + 1))
+            frames = frames[:, y:y + h, x:x + w]
+            if self.hflip and rng.random() < 0.5:
+                frames = frames[:, :, ::-1]
+            return to_model(frames)
+        raise VideoError(f"{self.root}: every video failed to decode")
+
+
+# --------------------------------------------------------------------------- streams
+
+
+class _PositionStream(IterableDataset):
+    """Samples ``start, start + 1, ...`` of this process, whole batches per worker round-robin."""
+
+    def __init__(self, seed: int, start: int, batch_size: int, rank: int = 0, world_size: int = 1):
+        if start < 0 or batch_size < 1 or not 0 <= rank < world_size:
+            raise ValueError("stream needs start >= 0, batch_size >= 1 and 0 <= rank < world_size")
+        self.seed, self.start, self.batch_size = seed, start, batch_size
+        self.rank, self.world_size = rank, world_size
+
+    def sample(self, index: int) -> torch.Tensor:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        info = get_worker_info()
+        wid, nw = (info.id, info.num_workers) if info is not None else (0, 1)
+        j = 0
+        while True:
+            if (j // self.batch_size) % nw == wid:
+                yield self.sample(self.start + j)
+            j += 1
+
+
+class VideoFolderStream(_PositionStream):
+    """Endless random clips from a :class:`VideoFolder`; sample n is fixed by (seed, n, rank)."""
+
+    def __init__(self, folder: VideoFolder, seed: int, start: int, batch_size: int, rank: int = 0,
+                 world_size: int = 1):
+        super().__init__(seed, start, batch_size, rank, world_size)
+        self.folder = folder
+
+    def sample(self, index: int) -> torch.Tensor:
+        return self.folder.random_clip(_sample_rng(self.seed, index, self.rank))
+
+
+def render_scene_clip(seed: int, split: str, frames: int, size: tuple[int, int], fps: float) -> np.ndarray:
+    """uint8 [T, H, W, 3] of ``Scenario.sample(seed, split)`` (long enough to hold the clip)."""
+    from cosmos_lite.scenes import Scenario, render
+
+    duration = max(frames / fps, 0.2) + 1e-6
+    return render(Scenario.sample(seed, split=split, duration=duration), frames, tuple(size), fps).frames
+
+
+class SceneStream(_PositionStream):
+    """Synthetic driving clips rendered on the fly from the scenes ``split``.
+
+    Sample n of process ``rank`` renders scenario ``(seed * 7919 + n * world_size + rank) mod 1e9``
+    of the split, flipped horizontally with p = 0.5 when ``hflip``.
+    """
+
+    def __init__(self, frames: int, size: tuple[int, int], fps: float, seed: int, start: int, batch_size: int,
+                 rank: int = 0, world_size: int = 1, split: str = "train", hflip: bool = True):
+        super().__init__(seed, start, batch_size, rank, world_size)
+        self.frames, self.size, self.fps, self.split, self.hflip = frames, tuple(size), fps, split, hflip
+
+    def scene_seed(self, index: int) -> int:
+        return (self.seed * 7919 + index * self.world_size + self.rank) % _SCENE_SPLIT_SIZE
+
+    def sample(self, index: int) -> torch.Tensor:
+        frames = render_scene_clip(self.scene_seed(index), self.split, self.frames, self.size, self.fps)
+        if self.hflip and _sample_rng(self.seed, index, self.rank).random() < 0.5:
+            frames = frames[:, :, ::-1]
+        return to_model(frames)
+
+
+def scene_clips(split: str, n: int, frames: int, size: tuple[int, int], fps: float, first_seed: int = 0) -> list[torch.Tensor]:
+    """A fixed list of ``n`` clips (seeds first_seed .. first_seed + n - 1 of ``split``): val / test sets."""
+    return [to_model(render_scene_clip(first_seed + i, split, frames, size, fps)) for i in range(n)]
