@@ -122,10 +122,10 @@ def test_stream_objects_push_and_flush_match_one_shot():
         enc = StreamEncoder(tok)
         parts = [enc.push(video[:, :, i : i + 5]) for i in range(0, 23, 5)] + [enc.flush()]
         streamed = torch.cat([p for p in parts if p is not None], dim=2)
-        assert torch.allclose(streamed, tok.encode(video), atol=1e-5)
+        assert (streamed - tok.encode(video)).abs().max() < 1e-4
         dec = StreamDecoder(tok)
         frames = torch.cat([dec.push(streamed[:, :, i : i + 2]) for i in range(0, streamed.shape[2], 2)], dim=2)
-        assert torch.allclose(frames, tok.decode(streamed), atol=1e-5)
+        assert (frames - tok.decode(streamed)).abs().max() < 1e-4
 
 
 def test_temporal_attention_window_is_bounded():
