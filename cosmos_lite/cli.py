@@ -15,6 +15,7 @@ import sys
 _COMMAND_MODULES = (
     "cosmos_lite.scenes.cli",
     "cosmos_lite.tokenize_cli",
+    "cosmos_lite.train.cli",
 )
 
 

@@ -42,6 +42,13 @@ def _gauss(size: int, sigma: float, device, dtype) -> torch.Tensor:
 
 def _ssim_maps(x: torch.Tensor, y: torch.Tensor, data_range: float, win: int, sigma: float):
     """Per-image mean SSIM and contrast-structure terms, [N] each (valid-region filtering)."""
+    # float32 even under autocast: variances are differences of nearly equal moments,
+    # and bf16 turns them negative (SSIM -> inf).
+    with torch.autocast(x.device.type, enabled=False):
+        return _ssim_maps_fp32(x.float(), y.float(), data_range, win, sigma)
+
+
+def _ssim_maps_fp32(x: torch.Tensor, y: torch.Tensor, data_range: float, win: int, sigma: float):
     c = x.shape[1]
     g = _gauss(win, sigma, x.device, x.dtype)
     wh = g.view(1, 1, win, 1).expand(c, 1, win, 1)

@@ -1,0 +1,165 @@
+"""``cosmos-lite train tokenizer`` and ``cosmos-lite eval tokenizer`` (argparse only; heavy imports in handlers).
+
+Every override flag defaults to None, meaning "keep the recipe's (or, with
+--resume, the checkpoint's) value", so the saved run config stays the one
+source of truth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _size(text: str) -> tuple[int, int]:
+    from .config import parse_size
+
+    try:
+        return parse_size(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def _positive_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
+    return v
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
+    return v
+
+
+def _positive_float(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not v > 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {v}")
+    return v
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    train = subparsers.add_parser("train", help="train a model (tokenizer)")
+    tsub = train.add_subparsers(dest="train_command", metavar="MODEL")
+    tsub.required = True
+    p = tsub.add_parser("tokenizer", help="train a video tokenizer (continuous or FSQ)",
+                        description="Train a VideoTokenizer on scenes or a folder of videos. "
+                                    "Flags override the recipe; with --resume, the checkpoint's config.")
+    p.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl, final/)")
+    p.add_argument("--preset", default=None, help="tokenizer preset (default-cv, default-dv, tiny-cv, ...)")
+    p.add_argument("--recipe", choices=("cpu", "gpu"), default="cpu", help="base settings (default: cpu)")
+    p.add_argument("--data", default=None, help="'scenes' (rendered on the fly) or a folder of videos")
+    p.add_argument("--val-data", default=None, help="'scenes' (val split) or a folder of videos")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    g = p.add_argument_group("training")
+    g.add_argument("--steps", type=_positive_int)
+    g.add_argument("--batch-size", type=_positive_int)
+    g.add_argument("--grad-accum", type=_positive_int)
+    g.add_argument("--lr", type=_positive_float)
+    g.add_argument("--warmup-steps", type=_nonneg_int)
+    g.add_argument("--ema-decay", type=float)
+    g.add_argument("--clip-grad", type=float)
+    g.add_argument("--mixed-precision", choices=("no", "bf16", "fp16"))
+    g.add_argument("--seed", type=_nonneg_int)
+    g.add_argument("--log-every", type=_positive_int)
+    g.add_argument("--val-every", type=_nonneg_int)
+    g.add_argument("--ckpt-every", type=_nonneg_int)
+    g.add_argument("--workers", type=_nonneg_int, help="DataLoader worker processes")
+    g.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    g = p.add_argument_group("data")
+    g.add_argument("--frames", type=_positive_int, help="clip length, 1 + k*t (e.g. 17, 33)")
+    g.add_argument("--size", type=_size, help="HxW, e.g. 128x192")
+    g.add_argument("--fps", type=_positive_float)
+    g.add_argument("--val-clips", type=_positive_int)
+    g = p.add_argument_group("loss")
+    g.add_argument("--l1", type=float)
+    g.add_argument("--ssim", type=float, help="weight of 1 - MS-SSIM")
+    g.add_argument("--temporal", type=float, help="weight of the frame-difference L1")
+    g.add_argument("--adv", type=float, help="generator adversarial weight")
+    g.add_argument("--adv-start-step", type=_nonneg_int, help="turn the 3D patch discriminator on at this step")
+    p.set_defaults(func=_train_tokenizer)
+
+    ev = subparsers.add_parser("eval", help="evaluate a model (tokenizer)")
+    esub = ev.add_subparsers(dest="eval_command", metavar="MODEL")
+    esub.required = True
+    e = esub.add_parser("tokenizer", help="PSNR / SSIM, comparison PNG, rate-distortion vs H.264")
+    e.add_argument("--tokenizer", required=True, help="directory written by save_pretrained (e.g. RUN/final)")
+    e.add_argument("--data", required=True, help="'scenes-test' or a folder of videos")
+    e.add_argument("--out", required=True, help="output directory (metrics.json, comparison.png)")
+    e.add_argument("--n", type=_positive_int, default=8, help="clips (default 8)")
+    e.add_argument("--frames", type=_positive_int, default=17)
+    e.add_argument("--size", type=_size, default=(128, 192))
+    e.add_argument("--fps", type=_positive_float, default=10.0)
+    e.add_argument("--no-h264", action="store_true", help="skip the H.264 comparison")
+    e.add_argument("--device", default="cpu")
+    e.set_defaults(func=_eval_tokenizer)
+
+
+def build_run_config(args: argparse.Namespace):
+    """The run config from the recipe (or the checkpoint with --resume) plus the flags."""
+    from pathlib import Path
+
+    from .config import TokenizerRunConfig
+    from .engine import resume_config
+    from .recipes import recipe
+
+    if args.resume:
+        base = TokenizerRunConfig.from_dict(resume_config(args.out))
+    else:
+        if args.data is None:
+            raise ValueError("--data is required (a folder of videos, or 'scenes')")
+        base = recipe(args.recipe, args.preset or "default-cv")
+    if args.data is not None and args.data != "scenes" and not Path(args.data).exists():
+        raise FileNotFoundError(f"{args.data}: no such directory (use 'scenes' for synthetic clips)")
+    train = {"steps": args.steps, "batch_size": args.batch_size, "grad_accum": args.grad_accum, "lr": args.lr,
+             "warmup_steps": args.warmup_steps, "ema_decay": args.ema_decay, "clip_grad": args.clip_grad,
+             "mixed_precision": args.mixed_precision, "seed": args.seed, "log_every": args.log_every,
+             "val_every": args.val_every, "ckpt_every": args.ckpt_every, "num_workers": args.workers,
+             "progress": False if args.no_progress else None}
+    data = {"source": args.data, "val_source": args.val_data, "frames": args.frames, "size": args.size,
+            "fps": args.fps, "val_clips": args.val_clips}
+    loss = {"l1": args.l1, "ssim": args.ssim, "temporal": args.temporal, "adv": args.adv,
+            "adv_start_step": args.adv_start_step}
+    return base.with_overrides(train, data, loss, preset=args.preset)
+
+
+def _train_tokenizer(args: argparse.Namespace) -> int:
+    from .engine import fit
+    from .tokenizer_task import TokenizerTask
+
+    run = build_run_config(args)
+    task = TokenizerTask(run)
+    result = fit(task, run.train, args.out, run.to_dict(), resume=args.resume)
+    last = result.validations[-1] if result.validations else {}
+    summary = " ".join(f"{k}={v:.4g}" for k, v in last.items() if isinstance(v, float))
+    print(f"trained {result.step} steps in {result.seconds:.0f} s; final val: {summary}; tokenizer: {result.final_dir}")
+    return 0
+
+
+def _eval_tokenizer(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .eval_tokenizer import EvalSettings, evaluate, format_table
+
+    if not Path(args.tokenizer).is_dir():
+        raise FileNotFoundError(f"{args.tokenizer}: no such tokenizer directory")
+    if args.data != "scenes-test" and not Path(args.data).is_dir():
+        raise FileNotFoundError(f"{args.data}: no such directory (use 'scenes-test' for the synthetic test split)")
+    settings = EvalSettings(data=args.data, n=args.n, frames=args.frames, size=args.size, fps=args.fps,
+                            h264=not args.no_h264)
+    result = evaluate(args.tokenizer, settings, args.out, device=args.device)
+    print(format_table(result))
+    print(f"wrote {Path(args.out) / 'metrics.json'} and {Path(args.out) / 'comparison.png'}", file=sys.stderr)
+    return 0
