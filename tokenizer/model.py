@@ -158,14 +158,19 @@ def _haar_blocks(video: torch.Tensor, pt: int, ps: int) -> torch.Tensor:
 
 
 def haar_unpatchify(x: torch.Tensor, pt: int, ps: int, drop_first: bool) -> torch.Tensor:
-    """Inverse of :func:`haar_patchify`; ``drop_first`` removes the replicated copies of frame 0."""
+    """Inverse of :func:`haar_patchify`; ``drop_first`` folds the replicated copies of frame 0 into one."""
     b, cp, t, h, w = x.shape
     c = cp // (pt * ps * ps)
     mt, ms = _hadamard(pt).to(x), _hadamard(ps).to(x)
     x = x.reshape(b, c, pt, ps, ps, t, h, w)  # [B, C, pt, ps, ps, T', H', W']
     x = torch.einsum("bcijkthw,ia,ju,kv->bctahuwv", x, mt, ms, ms) * math.sqrt(pt * ps * ps)
     video = x.reshape(b, c, t * pt, h * ps, w * ps)
-    return video[:, :, pt - 1 :] if drop_first and pt > 1 else video
+    if drop_first and pt > 1:
+        # Frame 0 is the mean of its group (the temporal low band alone). Taking one
+        # slot and dropping the rest would leave pt - 1 unsupervised outputs, which
+        # training exploits as a degenerate, time-invariant solution.
+        video = torch.cat([video[:, :, :pt].mean(dim=2, keepdim=True), video[:, :, pt:]], dim=2)
+    return video
 
 
 def fsq_quantize(z: torch.Tensor, levels: tuple[int, ...]) -> tuple[torch.Tensor, torch.Tensor]:
