@@ -97,10 +97,11 @@ def _make_file(path: Path, frames: int, h: int, w: int) -> None:
     t = np.arange(frames, dtype=np.float32)[:, None, None]
     y = np.arange(h, dtype=np.float32)[None, :, None]
     x = np.arange(w, dtype=np.float32)[None, None, :]
-    r = 127 + 120 * np.sin((x + 3 * t) / 9)
-    g = 127 + 120 * np.cos((y - 2 * t) / 7)
-    b = 127 + 120 * np.sin((x + y + t) / 13)
-    write_video(path, np.stack([r, g, b], -1).astype(np.uint8), fps=24)
+    shape = (frames, h, w)
+    r = np.broadcast_to(127 + 120 * np.sin((x + 3 * t) / 9), shape)
+    g = np.broadcast_to(127 + 120 * np.cos((y - 2 * t) / 7), shape)
+    b = np.broadcast_to(127 + 120 * np.sin((x + y + t) / 13), shape)
+    write_video(path, np.stack([r, g, b], -1).astype(np.uint8), fps=24)  # [T, H, W, 3]
 
 
 def main() -> None:
