@@ -65,6 +65,7 @@ MANIFEST_SUFFIXES = (".jsonl", ".csv")
 # Options that change how fast the job runs, not what it writes: a resumed run may change them.
 RUNTIME_FIELDS = frozenset({"batch_size", "device", "workers"})
 _PREFETCH_PER_WORKER = 4
+_INLINE_PROBE_MAX = 64
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,9 @@ class TokenizeSummary:
     shards_skipped: int  # already on disk when this process started
     errors: int  # bad input files (whole job)
     complete: bool  # every shard exists and the manifest is written
-    seconds: float
+    seconds: float  # wall clock of this call
+    encode_seconds: float = 0.0  # of which in the model
+    wait_seconds: float = 0.0  # of which the model waited for decoded clips
 
     def describe(self) -> str:
         if self.shards_written == 0 and self.complete:
@@ -130,7 +133,8 @@ class TokenizeSummary:
         state = "complete" if self.complete else f"{self.shards - self.shards_skipped - self.shards_written} shards left"
         rate = self.encoded / self.seconds if self.seconds > 0 else 0.0
         return (f"{self.out}: encoded {self.encoded} clips into {self.shards_written} shards in {self.seconds:.1f}s "
-                f"({rate:.2f} clips/s), kept {self.shards_skipped}; {state}; {self.errors} bad files")
+                f"({rate:.2f} clips/s; model {self.encode_seconds:.1f}s, waiting for video {self.wait_seconds:.1f}s), "
+                f"kept {self.shards_skipped}; {state}; {self.errors} bad files")
 
 
 @dataclass(frozen=True)
@@ -390,7 +394,9 @@ def _probe_all(sources: list[Source], options: TokenizeOptions) -> list[dict]:
         def __getitem__(self, i: int) -> dict:
             return _probe(sources[i], options)
 
-    if options.workers == 0 or len(sources) < 2:
+    # Probing reads headers only (~10 ms a file): below a few dozen files, starting worker
+    # processes costs more than it saves.
+    if options.workers == 0 or len(sources) <= _INLINE_PROBE_MAX:
         return [_probe(s, options) for s in sources]
     loader = torch.utils.data.DataLoader(_Probe(), batch_size=None, num_workers=min(options.workers, len(sources)),
                                          collate_fn=_identity, worker_init_fn=_worker_init)
@@ -544,11 +550,11 @@ def tokenize_videos(
     if max_shards is not None:
         todo = todo[:max_shards]
 
-    encoded, written = 0, 0
+    encoded, written, timing = 0, 0, (0.0, 0.0)
     if todo:
         tok = tok.to(device).eval()
         storage = _storage_dtype(job)
-        encoded, written = _encode_shards(tok, plan, clips, todo, options, shard_dir, storage,
+        encoded, written, timing = _encode_shards(tok, plan, clips, todo, options, shard_dir, storage,
                                           job["storage"]["key"], progress and procs.is_main, on_shard)
 
     complete = _merge_if_complete(out, plan, num_shards)
@@ -561,7 +567,7 @@ def tokenize_videos(
     errors = _count_lines(out / ERRORS) if complete else len(plan["errors"])
     in_manifest = _count_lines(out / MANIFEST) if complete else 0
     return TokenizeSummary(out, len(clips), in_manifest, encoded, num_shards, written, skipped, errors, complete,
-                           time.perf_counter() - t0)
+                           time.perf_counter() - t0, *timing)
 
 
 def _storage_dtype(job: dict) -> torch.dtype:
@@ -623,7 +629,7 @@ class _ShardBuffer:
 @torch.inference_mode()
 def _encode_shards(tok, plan: dict, clips: list[_Clip], shards: list[int], options: TokenizeOptions,
                    shard_dir: Path, storage: torch.dtype, key: str, progress: bool,
-                   on_shard: Callable[[int], None] | None) -> tuple[int, int]:
+                   on_shard: Callable[[int], None] | None) -> tuple[int, int, tuple[float, float]]:
     from tqdm.auto import tqdm
 
     tasks = _tasks_for(shards, clips, options.shard_size)
@@ -643,9 +649,11 @@ def _encode_shards(tok, plan: dict, clips: list[_Clip], shards: list[int], optio
     queue: list[tuple[int, int, torch.Tensor]] = []  # (shard, clip number, video [3, T, H, W])
     encoded = written = 0
     next_to_write = 0
+    model_s = wait_s = 0.0
 
     def run_batch(n: int) -> None:
-        nonlocal encoded
+        nonlocal encoded, model_s
+        t = time.perf_counter()
         batch, queue[:] = queue[:n], queue[n:]
         video = torch.stack([v for _, _, v in batch]).to(device, non_blocking=True)
         with autocast:
@@ -656,6 +664,7 @@ def _encode_shards(tok, plan: dict, clips: list[_Clip], shards: list[int], optio
             buffers[k].outputs[c] = zi.clone()  # clone: keep only this clip, not the batch tensor
             buffers[k].queued -= 1
         encoded += len(batch)
+        model_s += time.perf_counter() - t
         bar.update(len(batch))
 
     def flush_ready() -> None:
@@ -673,7 +682,14 @@ def _encode_shards(tok, plan: dict, clips: list[_Clip], shards: list[int], optio
                 on_shard(buf.k)
 
     try:
-        for task, keep, video, error in loader:
+        items = iter(loader)
+        while True:
+            t = time.perf_counter()
+            item = next(items, None)
+            wait_s += time.perf_counter() - t
+            if item is None:
+                break
+            task, keep, video, error = item
             buf = buffers[task.shard]
             buf.tasks_left -= 1
             if error is not None:
@@ -694,7 +710,7 @@ def _encode_shards(tok, plan: dict, clips: list[_Clip], shards: list[int], optio
         flush_ready()
     finally:
         bar.close()
-    return encoded, written
+    return encoded, written, (model_s, wait_s)
 
 
 def _write(buf: _ShardBuffer, plan: dict, clips: list[_Clip], options: TokenizeOptions, shard_dir: Path,

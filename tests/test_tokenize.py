@@ -52,6 +52,16 @@ def _write_mpeg4_avi(path: Path, frames: np.ndarray, fps: int) -> None:
         c.mux(s.encode(None))
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _one_thread():
+    # Tiny convs on 2 shared cores: OpenMP threads waiting on each other cost 10-50x (measured);
+    # one thread keeps these tests fast and does not change what they check.
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="module")
 def data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("tok")
@@ -257,14 +267,12 @@ def test_options_change_the_output(data, tmp_path):
     # clip length and stride: which clips exist
     _run(data, good, tmp_path / "long", clip_frames=13, stride=None)
     assert [(Path(r["file"]).name, r["start"]) for r in _rows(tmp_path / "long")] == [("a.mp4", 0), ("b.mkv", 0)]
-    # shard size: how they are grouped
-    s = _run(data, good, tmp_path / "shard1", shard_size=1)
+    # shard size: how they are grouped; storage dtype
+    s = _run(data, good, tmp_path / "shard1", shard_size=1, latent_dtype="float16")
     assert s.shards == 6 and len(list((tmp_path / "shard1" / SHARD_DIR).glob("*.safetensors"))) == 6
-    # storage dtype
-    _run(data, good, tmp_path / "f16", latent_dtype="float16")
-    assert all(t.dtype == torch.float16 for t in _shard_tensors(tmp_path / "f16").values())
-    # pad vs crop: a 36x52 avi padded into 32x48 is not the cropped one
-    _run(data, good, tmp_path / "pad", resize_mode="pad")
+    assert all(t.dtype == torch.float16 for t in _shard_tensors(tmp_path / "shard1").values())
+    # pad vs crop: a 40x56 mkv padded into 32x48 is not the cropped one (decoded inline, one clip a batch)
+    _run(data, good, tmp_path / "pad", resize_mode="pad", workers=0, batch_size=1)
     padded = TokenShards(tmp_path / "pad")
     i = next(i for i, r in enumerate(padded.rows) if r["file"].endswith("b.mkv"))
     tok = VideoTokenizer.from_pretrained(data / "tiny-cv")
@@ -277,7 +285,7 @@ def test_options_change_the_output(data, tmp_path):
         assert not torch.equal(t, ref[name])
         torch.testing.assert_close(t.float(), ref[name].float(), atol=0.15, rtol=0.1)
     # batch size, workers: how fast, not what (same clips, same latents up to float noise)
-    for sub, opts in (("b1", dict(batch_size=1, workers=0)), ("b4", dict(batch_size=4, workers=2))):
+    for sub, opts in (("b4", dict(batch_size=4, workers=2)),):
         _run(data, good, tmp_path / sub, **opts)
         assert _rows(tmp_path / sub) == ref_rows
         for name, t in _shard_tensors(tmp_path / sub).items():
@@ -311,21 +319,22 @@ def _cli(*args: str) -> list[str]:
 
 def test_killed_at_a_random_point_then_resumed_equals_unbroken(data, tmp_path):
     args = ["tokenize", str(data / "videos"), "--tokenizer", str(data / "tiny-cv"), "--size", "32x48",
-            "--clip-frames", "5", "--stride", "1", "--shard-size", "2", "--batch-size", "1", "--no-progress"]
+            "--clip-frames", "9", "--stride", "2", "--shard-size", "1", "--batch-size", "1", "--no-progress"]
     unbroken = tmp_path / "unbroken"
     assert main([*args, "--out", str(unbroken)]) == 0
     n_shards = len(list((unbroken / SHARD_DIR).glob("*.safetensors")))
-    assert n_shards >= 15
+    assert n_shards >= 14
 
     out = tmp_path / "killed"
     proc = subprocess.Popen(_cli(*args, "--out", str(out)), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+                            start_new_session=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    kill_after = random.randint(1, n_shards // 2)  # a random point in the first half of the work
     try:
         deadline = time.monotonic() + 60
-        while not list((out / SHARD_DIR).glob("shard-*.safetensors")) and time.monotonic() < deadline:
-            assert proc.poll() is None, "the run ended before writing a shard"
-            time.sleep(0.02)
-        time.sleep(random.uniform(0.0, 0.4))
+        while len(list((out / SHARD_DIR).glob("shard-*.safetensors"))) < kill_after:
+            assert proc.poll() is None, "the run ended before it could be killed"
+            assert time.monotonic() < deadline, "no shards written within 60 s"
+            time.sleep(0.002)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)  # the run and its decoding workers
         proc.wait(timeout=30)
@@ -356,7 +365,9 @@ def test_two_processes_equal_one(data, messy, tmp_path):
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
     assert res.returncode == 0, res.stderr[-2000:]
     # each process wrote its own shards: 0 and 2 on rank 0, 1 on rank 1
-    assert sorted(line.split(" into ")[1].split()[0] for line in res.stdout.splitlines()) == ["1", "2"]
+    import re
+
+    assert sorted(re.findall(r"encoded \d+ clips into (\d+) shards", res.stdout)) == ["1", "2"], res.stdout
     assert (out / MANIFEST).read_text() == (unbroken / MANIFEST).read_text()
     assert (out / ERRORS).read_text() == (unbroken / ERRORS).read_text()
     a, b = _shard_tensors(out), _shard_tensors(unbroken)
