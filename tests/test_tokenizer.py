@@ -323,3 +323,28 @@ def test_tiny_model_overfits_one_clip(name):
     with torch.no_grad():
         per_frame = (tok(clip)[0] - clip).abs().mean(dim=(0, 1, 3, 4))
     assert per_frame.max() < 3 * per_frame.mean(), per_frame
+
+
+def test_streaming_with_temporal_down_and_upsampling():
+    # 8x temporal = Haar patch 4 plus one learned 2x stage, whose chunk alignment streaming must respect.
+    cfg = TokenizerConfig(temporal_compression=8, base_channels=16, channel_mult=(1, 2, 2), num_res_blocks=1,
+                          latent_channels=4, attn_window=3)
+    torch.manual_seed(0)
+    tok = VideoTokenizer(cfg).eval()
+    torch.nn.init.normal_(tok.decoder.conv_out.spatial.conv.weight, std=0.05)
+    video = _video(1 + 4 * 8, 32, 32)
+    with torch.no_grad():
+        full = tok.encode(video)
+        assert full.shape == (1, 4, 5, 4, 4)
+        assert (tok.encode(video, chunk_frames=5) - full).abs().max() < 1e-4
+        dec = tok.decode(full)
+        assert dec.shape == video.shape
+        assert (tok.decode(full, chunk_frames=1) - dec).abs().max() < 1e-4
+
+
+def test_bf16_weights_encode_on_cpu():
+    tok = _model("tiny-cv").to(torch.bfloat16)
+    video = _video(9, 32, 32)
+    with torch.no_grad():
+        z = tok.encode(video.to(torch.bfloat16))
+    assert z.dtype == torch.bfloat16 and torch.isfinite(z.float()).all()

@@ -299,6 +299,14 @@ class ResBlock(nn.Module):
         return self.skip(x) + h
 
 
+def _mean_pool(x: torch.Tensor, spatial: bool) -> torch.Tensor:
+    """2x average pool over (H, W) or over T; a reshape-mean works in every dtype (avg_pool3d lacks CPU bf16)."""
+    b, c, t, h, w = x.shape
+    if spatial:
+        return x.reshape(b, c, t, h // 2, 2, w // 2, 2).mean(dim=(4, 6))  # [B, C, T, H/2, W/2]
+    return x.reshape(b, c, t // 2, 2, h, w).mean(dim=3)  # [B, C, T/2, H, W]
+
+
 class Downsample(nn.Module):
     """Hybrid downsampling: learned strided conv + parameter-free average pool, summed.
 
@@ -316,7 +324,7 @@ class Downsample(nn.Module):
 
     def forward(self, x: torch.Tensor, cache: Cache | None) -> torch.Tensor:
         if self.spatial:
-            x = _frame_conv2d(F.pad(x, (0, 1, 0, 1)), self.conv_s) + F.avg_pool3d(x, (1, 2, 2))
+            x = _frame_conv2d(F.pad(x, (0, 1, 0, 1)), self.conv_s) + _mean_pool(x, spatial=True)
         if self.temporal:
             first = cache is None or self not in cache
             if cache is not None:
@@ -325,7 +333,7 @@ class Downsample(nn.Module):
                 x = torch.cat([x[:, :, :1], x], dim=2)  # [B, C, 2 + 2k, H, W]
             if x.shape[2] % 2:
                 raise ValueError("temporal downsampling needs chunks aligned to the temporal compression")
-            x = self.conv_t(x) + F.avg_pool3d(x, (2, 1, 1))
+            x = self.conv_t(x) + _mean_pool(x, spatial=False)
         return x
 
 
