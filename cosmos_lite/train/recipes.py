@@ -1,8 +1,9 @@
 """Tokenizer training recipes for two budgets, at the default resolution (128x192, 33 frames).
 
-CPU (bf16 autocast, a few hours in the background; 2+ cores)::
+CPU (bf16 autocast where the CPU has native bf16, i.e. AVX512-BF16 or AMX; elsewhere the
+engine falls back to fp32, because emulated bf16 convolutions are ~100x slower)::
 
-    nohup cosmos-lite train tokenizer --recipe cpu --preset default-cv --data scenes \
+    OMP_NUM_THREADS=1 nohup cosmos-lite train tokenizer --recipe cpu --preset default-cv --data scenes \
         --out runs/default-cv-cpu > runs/default-cv-cpu.log 2>&1 &
     # killed or interrupted? the same command with --resume continues exactly:
     cosmos-lite train tokenizer --out runs/default-cv-cpu --resume
@@ -24,11 +25,17 @@ Evaluate (PSNR / SSIM, PNG, rate-distortion vs H.264)::
 
     cosmos-lite eval tokenizer --tokenizer runs/default-cv-gpu/final --data scenes-test --n 16 --out runs/eval-cv
 
+Measured on a shared 2-core AVX2 EPYC (fp32, OMP_NUM_THREADS=1 -- OpenMP spin-waits
+made 2 threads ~10x slower on the busy box): default-cv, batch 1, 17x64x96 runs at
+~1.9 s per step; 33x128x192 has 8x the voxels (~15 s per micro-batch), so the CPU
+recipe's 1200 steps x 2 micro-batches is ~10 hours there, a few hours on a
+dedicated many-core or AMX machine. Give threads back (unset OMP_NUM_THREADS) on an idle machine.
+
 The adversarial stage is off in both recipes (``--adv-start-step N`` turns it
 on); every other field can be overridden by a flag (``--steps``, ``--lr``, ...).
-The step counts are sized from measured CPU throughput (see the training
-report in the commit history) and an estimate for the GPU; adjust ``--steps``
-to the wall time you have: the cosine schedule follows ``--steps``.
+The GPU step count is an estimate (not measured: no GPU was available when
+this was written); adjust ``--steps`` to the wall time you have: the cosine
+schedule follows ``--steps``.
 """
 
 from __future__ import annotations
@@ -42,9 +49,8 @@ Budget = Literal["cpu", "gpu"]
 
 _CPU = TokenizerRunConfig(
     preset="default-cv",
-    # bf16 autocast is ~3x faster than fp32 on CPUs with AMX/AVX512-BF16.
-    # Batch 1 x accumulation 4: the activations of a 33x128x192 clip already fill the caches.
-    train=TrainConfig(steps=2000, batch_size=1, grad_accum=4, lr=6e-4, warmup_steps=100, min_lr_ratio=0.05,
+    # Batch 1 x accumulation 2: the activations of a 33x128x192 clip already fill the caches.
+    train=TrainConfig(steps=1200, batch_size=1, grad_accum=2, lr=8e-4, warmup_steps=60, min_lr_ratio=0.05,
                       clip_grad=1.0, ema_decay=0.999, mixed_precision="bf16", log_every=10, val_every=100,
                       ckpt_every=50, keep_checkpoints=2, num_workers=1),
     data=DataConfig(source="scenes", frames=33, size=(128, 192), fps=10.0, val_clips=4, stats_clips=8),
