@@ -4,38 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must look like HxW (e.g. 128x192), got {text!r}") from None
-    if not (1 <= h <= 8192 and 1 <= w <= 8192):
-        raise argparse.ArgumentTypeError(f"size {h}x{w} out of range: each side must be in [1, 8192]")
-    return h, w
-
-
-def _positive(kind: type) -> callable:
-    def parse(text: str):
-        try:
-            v = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a {kind.__name__}, got {text!r}") from None
-        if not v > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
-        return v
-
-    return parse
-
-
-def _non_negative_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an int, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return v
+from cosmos_lite.cli_types import non_negative_int, positive_float, positive_int, size_hw
 
 
 def register(sub) -> None:
@@ -51,27 +20,27 @@ def register(sub) -> None:
     p.add_argument("--tokenizer", required=True,
                    help="tokenizer directory (save_pretrained) or bundled name; its mode (continuous/discrete) "
                         "decides whether latents or token ids are written")
-    p.add_argument("--size", type=_size, required=True,
+    p.add_argument("--size", type=size_hw, required=True,
                    help="HxW of every clip; multiples of the tokenizer's spatial compression")
     p.add_argument("--resize-mode", choices=("crop", "pad", "stretch"), default="crop",
                    help="scale to cover + center crop (default), scale to fit + pad, or stretch")
-    p.add_argument("--clip-frames", type=_positive(int), default=17,
+    p.add_argument("--clip-frames", type=positive_int, default=17,
                    help="frames per clip, 1 + k*t for temporal compression t (default 17)")
-    p.add_argument("--stride", type=_positive(int), default=None,
+    p.add_argument("--stride", type=positive_int, default=None,
                    help="frames between clip starts (default: --clip-frames, no overlap)")
-    p.add_argument("--fps", type=_positive(float), default=None,
+    p.add_argument("--fps", type=positive_float, default=None,
                    help="resample every video to this frame rate (default: each file's own)")
-    p.add_argument("--shard-size", type=_positive(int), default=256, help="clips per shard (default 256)")
-    p.add_argument("--batch-size", type=_positive(int), default=8, help="clips per model call (default 8)")
+    p.add_argument("--shard-size", type=positive_int, default=256, help="clips per shard (default 256)")
+    p.add_argument("--batch-size", type=positive_int, default=8, help="clips per model call (default 8)")
     p.add_argument("--device", default=None,
                    help="cpu, cuda, cuda:1... (default: the process's accelerator, else cpu)")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32",
                    help="model compute dtype (default float32)")
     p.add_argument("--latent-dtype", choices=("bfloat16", "float16", "float32"), default=None,
                    help="storage dtype of continuous latents (default bfloat16; discrete ids are uint16/int32)")
-    p.add_argument("--workers", type=_non_negative_int, default=1,
+    p.add_argument("--workers", type=non_negative_int, default=1,
                    help="video decoding processes running ahead of the model (default 1; 0 = inline)")
-    p.add_argument("--max-shards", type=_positive(int), default=None,
+    p.add_argument("--max-shards", type=positive_int, default=None,
                    help="stop after writing this many shards (time box; the next run resumes)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=_tokenize)
@@ -79,7 +48,7 @@ def register(sub) -> None:
     d = sub.add_parser("detokenize", help="decode chosen clips of a tokenize output back to mp4",
                        description="Decode clips from `cosmos-lite tokenize` shards to clip-NNNNNN.mp4 files.")
     d.add_argument("dir", help="a cosmos-lite tokenize output directory")
-    d.add_argument("--index", type=_non_negative_int, nargs="+", required=True, help="clip numbers (manifest rows)")
+    d.add_argument("--index", type=non_negative_int, nargs="+", required=True, help="clip numbers (manifest rows)")
     d.add_argument("--out", required=True, help="directory for the mp4 files")
     d.add_argument("--tokenizer", default=None,
                    help="tokenizer directory or name (default: the one recorded in tokenize.json; "

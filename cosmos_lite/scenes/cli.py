@@ -4,15 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-
-def _size(text: str) -> tuple[int, int]:
-    try:
-        h, w = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"size must look like HxW (e.g. 128x192), got {text!r}") from None
-    if not (16 <= h <= 4096 and 16 <= w <= 4096):
-        raise argparse.ArgumentTypeError(f"size {h}x{w} out of range: each side must be in [16, 4096]")
-    return h, w
+from cosmos_lite.cli_types import size_hw
 
 
 def register(sub) -> None:
@@ -24,7 +16,7 @@ def register(sub) -> None:
     e = s.add_parser("export", help="render N clips to mp4 + a JSONL manifest (parallel, resumable)")
     e.add_argument("--n", type=int, required=True, help="number of clips")
     e.add_argument("--frames", type=int, default=33, help="frames per clip (default 33)")
-    e.add_argument("--size", type=_size, default=(128, 192), help="HxW (default 128x192)")
+    e.add_argument("--size", type=size_hw, default=(128, 192), help="HxW (default 128x192)")
     e.add_argument("--fps", type=float, default=10.0, help="frames per second (default 10)")
     e.add_argument("--split", choices=("train", "val", "test"), default="train",
                    help="seed range to draw scenes from (disjoint per split)")
@@ -38,7 +30,7 @@ def register(sub) -> None:
     v = s.add_parser("preview", help="write a contact sheet PNG of several scenarios")
     v.add_argument("--out", required=True, help="PNG file to write")
     v.add_argument("--n", type=int, default=8, help="number of scenarios / rows (default 8)")
-    v.add_argument("--size", type=_size, default=(96, 144), help="frame size HxW (default 96x144)")
+    v.add_argument("--size", type=size_hw, default=(96, 144), help="frame size HxW (default 96x144)")
     v.add_argument("--columns", type=int, default=4, help="frames per row (default 4)")
     v.add_argument("--seed", type=int, default=0, help="first seed to sample from (val split)")
     v.set_defaults(func=_preview)

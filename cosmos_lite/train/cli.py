@@ -10,44 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-
-def _size(text: str) -> tuple[int, int]:
-    from .config import parse_size
-
-    try:
-        return parse_size(text)
-    except ValueError as err:
-        raise argparse.ArgumentTypeError(str(err)) from None
-
-
-def _positive_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {v}")
-    return v
-
-
-def _nonneg_int(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {v}")
-    return v
-
-
-def _positive_float(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not v > 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {v}")
-    return v
+from cosmos_lite.cli_types import non_negative_int, positive_float, positive_int, size_hw
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -64,31 +27,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--val-data", default=None, help="'scenes' (val split) or a folder of videos")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     g = p.add_argument_group("training")
-    g.add_argument("--steps", type=_positive_int)
-    g.add_argument("--batch-size", type=_positive_int)
-    g.add_argument("--grad-accum", type=_positive_int)
-    g.add_argument("--lr", type=_positive_float)
-    g.add_argument("--warmup-steps", type=_nonneg_int)
+    g.add_argument("--steps", type=positive_int)
+    g.add_argument("--batch-size", type=positive_int)
+    g.add_argument("--grad-accum", type=positive_int)
+    g.add_argument("--lr", type=positive_float)
+    g.add_argument("--warmup-steps", type=non_negative_int)
     g.add_argument("--ema-decay", type=float)
     g.add_argument("--clip-grad", type=float)
     g.add_argument("--mixed-precision", choices=("no", "bf16", "fp16"))
-    g.add_argument("--seed", type=_nonneg_int)
-    g.add_argument("--log-every", type=_positive_int)
-    g.add_argument("--val-every", type=_nonneg_int)
-    g.add_argument("--ckpt-every", type=_nonneg_int)
-    g.add_argument("--workers", type=_nonneg_int, help="DataLoader worker processes")
+    g.add_argument("--seed", type=non_negative_int)
+    g.add_argument("--log-every", type=positive_int)
+    g.add_argument("--val-every", type=non_negative_int)
+    g.add_argument("--ckpt-every", type=non_negative_int)
+    g.add_argument("--workers", type=non_negative_int, help="DataLoader worker processes")
     g.add_argument("--no-progress", action="store_true", help="no tqdm bar")
     g = p.add_argument_group("data")
-    g.add_argument("--frames", type=_positive_int, help="clip length, 1 + k*t (e.g. 17, 33)")
-    g.add_argument("--size", type=_size, help="HxW, e.g. 128x192")
-    g.add_argument("--fps", type=_positive_float)
-    g.add_argument("--val-clips", type=_positive_int)
+    g.add_argument("--frames", type=positive_int, help="clip length, 1 + k*t (e.g. 17, 33)")
+    g.add_argument("--size", type=size_hw, help="HxW, e.g. 128x192")
+    g.add_argument("--fps", type=positive_float)
+    g.add_argument("--val-clips", type=positive_int)
     g = p.add_argument_group("loss")
     g.add_argument("--l1", type=float)
     g.add_argument("--ssim", type=float, help="weight of 1 - MS-SSIM")
     g.add_argument("--temporal", type=float, help="weight of the frame-difference L1")
     g.add_argument("--adv", type=float, help="generator adversarial weight")
-    g.add_argument("--adv-start-step", type=_nonneg_int, help="turn the 3D patch discriminator on at this step")
+    g.add_argument("--adv-start-step", type=non_negative_int, help="turn the 3D patch discriminator on at this step")
     p.set_defaults(func=_train_tokenizer)
 
     ev = subparsers.add_parser("eval", help="evaluate a model (tokenizer)")
@@ -98,10 +61,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--tokenizer", required=True, help="directory written by save_pretrained (e.g. RUN/final)")
     e.add_argument("--data", required=True, help="'scenes-test' or a folder of videos")
     e.add_argument("--out", required=True, help="output directory (metrics.json, comparison.png)")
-    e.add_argument("--n", type=_positive_int, default=8, help="clips (default 8)")
-    e.add_argument("--frames", type=_positive_int, default=17)
-    e.add_argument("--size", type=_size, default=(128, 192))
-    e.add_argument("--fps", type=_positive_float, default=10.0)
+    e.add_argument("--n", type=positive_int, default=8, help="clips (default 8)")
+    e.add_argument("--frames", type=positive_int, default=17)
+    e.add_argument("--size", type=size_hw, default=(128, 192))
+    e.add_argument("--fps", type=positive_float, default=10.0)
     e.add_argument("--no-h264", action="store_true", help="skip the H.264 comparison")
     e.add_argument("--device", default="cpu")
     e.set_defaults(func=_eval_tokenizer)
