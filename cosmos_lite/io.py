@@ -302,8 +302,14 @@ def read_video(
         iter_video(path, start=start, num_frames=num_frames, size=size, resize_mode=resize_mode, fps=fps,
                    chunk_frames=256)
     )
-    rate = fps if fps is not None else probe_video(path).fps
-    return np.concatenate(chunks), rate
+    if fps is None:
+        # Header only: probe_video would also count frames, demuxing the file a second time.
+        container = _open(path)
+        try:
+            fps = _stream_rate(container.streams.video[0])
+        finally:
+            container.close()
+    return np.concatenate(chunks), fps
 
 
 # --------------------------------------------------------------------------- writing

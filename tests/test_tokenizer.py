@@ -352,3 +352,11 @@ def test_bf16_weights_encode_on_cpu():
     with torch.no_grad():
         z = tok.encode(video.to(torch.bfloat16))
     assert z.dtype == torch.bfloat16 and torch.isfinite(z.float()).all()
+
+
+def test_zero_chunk_frames_is_rejected():
+    tok = _model("tiny-cv")
+    with pytest.raises(ValueError, match="chunk_frames must be positive, got 0"):
+        tok.encode(_video(5, 32, 32), chunk_frames=0)
+    with pytest.raises(ValueError, match="chunk_frames must be positive, got 0"):
+        tok.decode(torch.zeros(1, 16, 2, 4, 4), chunk_frames=0)

@@ -603,9 +603,9 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
         """
         self._check_video(video, aligned=False)
         stream = StreamEncoder(self, tile_size=tile_size)
-        step = chunk_frames or video.shape[2]
-        if step < 1:
+        if chunk_frames is not None and chunk_frames < 1:
             raise ValueError(f"chunk_frames must be positive, got {chunk_frames}")
+        step = chunk_frames or video.shape[2]
         outs = [stream.push(video[:, :, i : i + step]) for i in range(0, video.shape[2], step)]
         outs.append(stream.flush())
         return torch.cat([o for o in outs if o is not None], dim=2 if self._cfg.mode == "continuous" else 1)
@@ -622,9 +622,9 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
         """Latent or ids -> video ``[B, 3, T, H, W]`` in [-1, 1], cropped to ``num_frames`` / ``size``."""
         stream = StreamDecoder(self, tile_size=tile_size)
         t_axis = 2 if self._cfg.mode == "continuous" else 1
-        step = chunk_frames or latent.shape[t_axis]
-        if step < 1:
+        if chunk_frames is not None and chunk_frames < 1:
             raise ValueError(f"chunk_frames must be positive, got {chunk_frames}")
+        step = chunk_frames or latent.shape[t_axis]
         outs = [stream.push(latent.narrow(t_axis, i, min(step, latent.shape[t_axis] - i)))
                 for i in range(0, latent.shape[t_axis], step)]
         video = torch.cat(outs, dim=2)
