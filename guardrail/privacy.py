@@ -189,6 +189,10 @@ def blur_private(frames: np.ndarray, config: PrivacyConfig = PrivacyConfig(),
         return PrivacyResult(frames, {k: 0 for k in kinds}, {k: 0 for k in kinds})
     sampled = sorted(set(range(0, t, config.detect_every)) | {t - 1})
     if config.workers > 1 and len(sampled) > 1:
+        # cv2's first import is not thread-safe (a racing thread can see the module before
+        # cv2.data exists): finish it here, before the pool's threads load cascades.
+        import cv2  # noqa: F401
+
         with ThreadPoolExecutor(config.workers) as pool:
             results = list(pool.map(lambda i: detector(frames[i], i), sampled))
     else:

@@ -167,3 +167,17 @@ def test_strided_detection_covers_every_frame() -> None:
     result = blur_private(frames, PrivacyConfig(detect_every=4, workers=1), detector, kinds=("face",))
     assert sorted(detector.calls) == [0, 4, 8, 9]
     assert result.frames_blurred["face"] == 10
+
+
+def test_blur_in_a_fresh_process_loads_cascades_from_worker_threads():
+    """Regression: the first ``import cv2`` racing in the detector pool saw cv2 without cv2.data."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from cosmos_lite.guardrail.privacy import PrivacyConfig, blur_private\n"
+        "assert 'cv2' not in sys.modules\n"
+        "frames = np.random.default_rng(0).integers(0, 255, (9, 64, 96, 3), dtype=np.uint8)\n"
+        "blur_private(frames, PrivacyConfig(workers=4, detect_every=1))\n")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
