@@ -315,6 +315,12 @@ def read_video(
 # --------------------------------------------------------------------------- writing
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 class VideoWriter:
     """Write uint8 ``[t, H, W, 3]`` chunks to one video file, atomically.
 
@@ -346,6 +352,8 @@ class VideoWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=f".{self.path.stem}.", suffix=self.path.suffix, dir=self.path.parent)
         os.close(fd)
+        # mkstemp makes the file private (0600); the finished video gets the usual umask-based mode
+        os.chmod(tmp, 0o666 & ~_umask())
         self._tmp = Path(tmp)
         self._container = av.open(tmp, mode="w")
         rate = Fraction(self.fps).limit_denominator(1001)

@@ -48,7 +48,9 @@ def _load(path: Path) -> tuple[Any, Any]:
     with _LOCK:
         if path not in _LOADED:
             from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as hf_logging
 
+            hf_logging.disable_progress_bar()  # no per-load "Loading weights" bar in CLI output
             tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
             model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
             _LOADED[path] = (tokenizer, model)

@@ -147,3 +147,13 @@ def test_write_rejects_bad_input(tmp_path):
     with pytest.raises(ValueError, match="needs a .mkv or .avi"):
         write_video(tmp_path / "a.mp4", np.zeros((2, 8, 8, 3), np.uint8), fps=10, lossless=True)
     assert not list(tmp_path.iterdir())  # nothing half-written left behind
+
+
+def test_written_video_gets_the_umask_mode_not_the_private_temp_mode(tmp_path):
+    import os
+    import stat
+
+    path = write_video(tmp_path / "clip.mp4", np.zeros((3, 16, 16, 3), np.uint8), 10)
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
