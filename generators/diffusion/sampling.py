@@ -1,0 +1,179 @@
+"""Sampling: classifier-free guidance, diffusers' EDM schedulers, Video2World and long rollouts.
+
+The schedulers (``EDMEulerScheduler``, ``EDMDPMSolverMultistepScheduler``) own
+the step rule; the denoised estimate comes from :func:`guided_denoise` (per-frame
+preconditioning, condition frames held at their clean values, guidance) and is
+handed to the scheduler as the raw output that its own preconditioning maps
+back to that estimate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Callable, Literal
+
+import torch
+
+from .edm import SIGMA_DATA, Conditioning, denoise, edm_scalings
+
+Solver = Literal["euler", "dpm"]
+
+
+@dataclass(frozen=True)
+class SamplerSettings:
+    """Knobs of one sampling run. ``sigma_cond`` is the augmentation noise put on the condition
+    frames; long rollouts raise it by ``sigma_cond_growth`` per chunk against drift."""
+
+    steps: int = 24
+    guidance: float = 3.0
+    solver: Solver = "dpm"
+    sigma_min: float = 0.002
+    sigma_max: float = 80.0
+    sigma_cond: float = 0.01
+    sigma_cond_growth: float = 0.05
+
+    def __post_init__(self) -> None:
+        if self.steps < 1:
+            raise ValueError(f"steps must be >= 1, got {self.steps}")
+        if self.guidance < 0:
+            raise ValueError(f"guidance must be >= 0, got {self.guidance}")
+        if self.solver not in ("euler", "dpm"):
+            raise ValueError(f"solver must be 'euler' or 'dpm', got {self.solver!r}")
+        if not 0 < self.sigma_min < self.sigma_max:
+            raise ValueError(f"need 0 < sigma_min < sigma_max, got {self.sigma_min}, {self.sigma_max}")
+        if self.sigma_cond <= 0 or self.sigma_cond_growth < 0:
+            raise ValueError("sigma_cond must be > 0 and sigma_cond_growth >= 0")
+
+
+def make_scheduler(settings: SamplerSettings):
+    from diffusers import EDMDPMSolverMultistepScheduler, EDMEulerScheduler
+
+    common = dict(sigma_min=settings.sigma_min, sigma_max=settings.sigma_max, sigma_data=SIGMA_DATA,
+                  sigma_schedule="karras", prediction_type="epsilon")
+    if settings.solver == "euler":
+        return EDMEulerScheduler(**common)
+    return EDMDPMSolverMultistepScheduler(**common, solver_order=2, algorithm_type="dpmsolver++")
+
+
+def guided_denoise(model: torch.nn.Module, x: torch.Tensor, sigma: torch.Tensor, cond_mask: torch.Tensor,
+                   cond: Conditioning, uncond: Conditioning | None, guidance: float) -> torch.Tensor:
+    """Classifier-free guidance on the denoised estimate: ``D_u + w (D_c - D_u)``.
+
+    ``guidance == 1`` (or no ``uncond``) is the conditional prediction alone; otherwise both
+    branches run as one batch."""
+    if uncond is None or guidance == 1.0:
+        return denoise(model, x, sigma, cond_mask, cond)
+    d = denoise(model, x.repeat(2, 1, 1, 1, 1), sigma.repeat(2, 1), cond_mask.repeat(2, 1), _stack(cond, uncond))
+    d_c, d_u = d.chunk(2)
+    return d_u + guidance * (d_c - d_u)
+
+
+def _stack(cond: Conditioning, uncond: Conditioning) -> Conditioning:
+    """One batch of both branches; the shorter prompt is padded with masked-out tokens."""
+    L = max(cond.text.shape[1], uncond.text.shape[1])
+
+    def text(c: Conditioning) -> tuple[torch.Tensor, torch.Tensor]:
+        B, n, D = c.text.shape
+        mask = torch.ones(B, n, dtype=torch.bool, device=c.text.device) if c.text_mask is None else c.text_mask
+        return (torch.cat([c.text, c.text.new_zeros(B, L - n, D)], 1),  # [B, n, D] -> [B, L, D]
+                torch.cat([mask, mask.new_zeros(B, L - n)], 1))
+
+    if (cond.actions is None) != (uncond.actions is None):
+        raise ValueError("both guidance branches must carry actions (drop them with action_mask), or neither")
+    (tc, mc), (tu, mu) = text(cond), text(uncond)
+    actions = None if cond.actions is None else torch.cat([cond.actions, uncond.actions])
+    amask = None
+    if actions is not None:
+        ones = torch.ones(cond.actions.shape[0], dtype=torch.bool, device=actions.device)
+        amask = torch.cat([ones if cond.action_mask is None else cond.action_mask,
+                           ones if uncond.action_mask is None else uncond.action_mask])
+    return Conditioning(torch.cat([tc, tu]), torch.cat([mc, mu]), actions, amask)
+
+
+@torch.no_grad()
+def sample(model: torch.nn.Module, shape: tuple[int, int, int, int, int], cond: Conditioning,
+           uncond: Conditioning | None, settings: SamplerSettings, cond_latents: torch.Tensor | None = None,
+           generator: torch.Generator | None = None, sigma_cond: float | None = None,
+           callback: Callable[[int], None] | None = None) -> torch.Tensor:
+    """Generate latents ``[B, C, T, H, W]``.
+
+    ``cond_latents [B, C, k, H, W]`` are the first k latent frames (Video2World; k = 0 or None is
+    text-to-world). They are returned unchanged; the network sees them with ``sigma_cond`` noise.
+    ``generator`` seeds the initial noise and the condition noise (deterministic on CPU)."""
+    B, C, T, H, W = shape
+    dev = next(model.parameters()).device
+    k = 0 if cond_latents is None else cond_latents.shape[2]
+    if cond_latents is not None and (cond_latents.shape[:2] != (B, C) or cond_latents.shape[3:] != (H, W) or k > T):
+        raise ValueError(f"condition latents {tuple(cond_latents.shape)} do not fit the output shape {shape}")
+    if k == T:
+        return cond_latents.clone()
+    cond_mask = torch.zeros(B, T, dtype=torch.bool, device=dev)
+    cond_mask[:, :k] = True
+    s_cond = torch.full((B,), settings.sigma_cond if sigma_cond is None else sigma_cond, device=dev)
+
+    sched = make_scheduler(settings)
+    sched.set_timesteps(settings.steps, device=dev)
+    # c_in is applied per frame inside `denoise` (condition frames have their own sigma), so the
+    # scheduler's scale_model_input, which would scale every frame by one sigma, is not used.
+    sched.is_scale_input_called = True
+    sigmas = sched.sigmas.to(dev)
+    x = torch.randn(shape, generator=generator, device=dev) * sigmas[0]
+    x_cond = None
+    if k:
+        eps_cond = torch.randn((B, C, k, H, W), generator=generator, device=dev)
+        x_cond = cond_latents.float() + s_cond[:, None, None, None, None] * eps_cond
+    for i, t in enumerate(sched.timesteps):
+        sigma = sigmas[i]
+        if x_cond is not None:
+            x[:, :, :k] = x_cond
+        sigma_bt = torch.where(cond_mask, s_cond[:, None], sigma)  # [B, T]
+        d = guided_denoise(model, x, sigma_bt, cond_mask, cond, uncond, settings.guidance)
+        # hand the scheduler the raw output whose EDM preconditioning at `sigma` gives `d`
+        c_skip, c_out, _, _ = edm_scalings(sigma, SIGMA_DATA)
+        x = sched.step((d - c_skip * x) / c_out, t, x, return_dict=False)[0]
+        if callback is not None:
+            callback(i)
+    if k:
+        x[:, :, :k] = cond_latents
+    return x
+
+
+@torch.no_grad()
+def rollout(model: torch.nn.Module, cond_latents: torch.Tensor | None, num_latent_frames: int, chunk: int,
+            context: int, cond: Conditioning, uncond: Conditioning | None, settings: SamplerSettings,
+            latent_shape: tuple[int, int, int], generator: torch.Generator | None = None,
+            callback: Callable[[int], None] | None = None) -> torch.Tensor:
+    """Any-length generation: chunk after chunk of ``chunk`` latent frames, each conditioned on the
+    last ``context`` latent frames so far (the given ``cond_latents`` for the first chunk), with
+    ``sigma_cond + i * sigma_cond_growth`` condition noise for chunk i.
+
+    ``cond.actions`` (and ``uncond.actions``), when given, cover all ``num_latent_frames``; each
+    chunk sees its window. Returns ``[B, C, num_latent_frames, H, W]``."""
+    C, H, W = latent_shape
+    B = cond.text.shape[0]
+    k0 = 0 if cond_latents is None else cond_latents.shape[2]
+    if not 1 <= context < chunk:
+        raise ValueError(f"need 1 <= context < chunk, got context={context}, chunk={chunk}")
+    if num_latent_frames < max(k0, 1):
+        raise ValueError(f"num_latent_frames {num_latent_frames} is shorter than the {k0} condition frames")
+    if k0 > chunk:
+        raise ValueError(f"{k0} condition latent frames do not fit a chunk of {chunk}")
+    for c in (cond, uncond):
+        if c is not None and c.actions is not None and c.actions.shape[1] != num_latent_frames:
+            raise ValueError(f"actions cover {c.actions.shape[1]} latent frames, the rollout {num_latent_frames}")
+
+    def window(c: Conditioning | None, s: int, e: int) -> Conditioning | None:
+        return None if c is None or c.actions is None else replace(c, actions=c.actions[:, s:e])
+
+    done = cond_latents
+    start, i = 0, 0  # `start`: latent index of the current chunk's first frame
+    while done is None or done.shape[2] < num_latent_frames:
+        have = 0 if done is None else done.shape[2]
+        n = min(chunk, num_latent_frames - start)
+        ctx = None if done is None else done[:, :, start:have]
+        c_i, u_i = window(cond, start, start + n) or cond, window(uncond, start, start + n) or uncond
+        s_cond = settings.sigma_cond + i * settings.sigma_cond_growth
+        x = sample(model, (B, C, n, H, W), c_i, u_i, settings, ctx, generator, s_cond, callback)
+        done = x if done is None else torch.cat([done[:, :, :start], x], dim=2)
+        start, i = done.shape[2] - context, i + 1
+    return done
