@@ -13,6 +13,7 @@ import sys
 
 # Modules that contribute subcommands, in help order.
 _COMMAND_MODULES = (
+    "cosmos_lite.generate_cli",
     "cosmos_lite.scenes.cli",
     "cosmos_lite.tokenize_cli",
     "cosmos_lite.train.cli",

@@ -14,7 +14,7 @@ from cosmos_lite.cli_types import non_negative_int, positive_float, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    train = subparsers.add_parser("train", help="train a model (tokenizer)")
+    train = subparsers.add_parser("train", help="train a model (tokenizer, diffusion world model)")
     tsub = train.add_subparsers(dest="train_command", metavar="MODEL")
     tsub.required = True
     p = tsub.add_parser("tokenizer", help="train a video tokenizer (continuous or FSQ)",
@@ -26,21 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=None, help="'scenes' (rendered on the fly) or a folder of videos")
     p.add_argument("--val-data", default=None, help="'scenes' (val split) or a folder of videos")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
-    g = p.add_argument_group("training")
-    g.add_argument("--steps", type=positive_int)
-    g.add_argument("--batch-size", type=positive_int)
-    g.add_argument("--grad-accum", type=positive_int)
-    g.add_argument("--lr", type=positive_float)
-    g.add_argument("--warmup-steps", type=non_negative_int)
-    g.add_argument("--ema-decay", type=float)
-    g.add_argument("--clip-grad", type=float)
-    g.add_argument("--mixed-precision", choices=("no", "bf16", "fp16"))
-    g.add_argument("--seed", type=non_negative_int)
-    g.add_argument("--log-every", type=positive_int)
-    g.add_argument("--val-every", type=non_negative_int)
-    g.add_argument("--ckpt-every", type=non_negative_int)
-    g.add_argument("--workers", type=non_negative_int, help="DataLoader worker processes")
-    g.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    _add_train_flags(p)
     g = p.add_argument_group("data")
     g.add_argument("--frames", type=positive_int, help="clip length, 1 + k*t (e.g. 17, 33)")
     g.add_argument("--size", type=size_hw, help="HxW, e.g. 128x192")
@@ -53,6 +39,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--adv", type=float, help="generator adversarial weight")
     g.add_argument("--adv-start-step", type=non_negative_int, help="turn the 3D patch discriminator on at this step")
     p.set_defaults(func=_train_tokenizer)
+
+    p = tsub.add_parser("diffusion", help="train the diffusion world model (DiT on tokenizer latents)",
+                        description="Train a DiT on continuous latents of a `cosmos-lite tokenize` directory "
+                                    "(with captions and actions) or of scenes encoded on the fly. Flags override "
+                                    "the recipe; with --resume, the checkpoint's config.")
+    p.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl, final/)")
+    p.add_argument("--preset", default=None, help="DiT preset (test, small, default, ...)")
+    p.add_argument("--recipe", choices=("cpu", "gpu"), default="cpu", help="base settings (default: cpu)")
+    p.add_argument("--data", default=None, help="'scenes' (encoded on the fly) or a cosmos-lite tokenize directory")
+    p.add_argument("--tokenizer", default=None,
+                   help="continuous tokenizer: bundled name or save_pretrained directory (default: default-cv)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    _add_train_flags(p)
+    g = p.add_argument_group("data")
+    g.add_argument("--frames", type=positive_int, help="clip length in video frames, 1 + k*t (e.g. 33)")
+    g.add_argument("--size", type=size_hw, help="HxW of the video behind the latents, e.g. 64x96")
+    g.add_argument("--fps", type=positive_float)
+    g.add_argument("--val-clips", type=positive_int)
+    g = p.add_argument_group("loss")
+    g.add_argument("--p-mean", type=float, help="mean of ln(sigma) in training")
+    g.add_argument("--p-std", type=positive_float, help="std of ln(sigma) in training")
+    g.add_argument("--max-cond-latents", type=positive_int, help="condition on up to this many latent frames")
+    g.add_argument("--p-text-to-world", type=float, help="probability of no condition frames")
+    g.add_argument("--text-dropout", type=float, help="caption dropout (classifier-free guidance)")
+    g.add_argument("--action-dropout", type=float, help="action dropout (classifier-free guidance)")
+    p.set_defaults(func=_train_diffusion)
 
     ev = subparsers.add_parser("eval", help="evaluate a model (tokenizer)")
     esub = ev.add_subparsers(dest="eval_command", metavar="MODEL")
@@ -68,6 +80,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--no-h264", action="store_true", help="skip the H.264 comparison")
     e.add_argument("--device", default="cpu")
     e.set_defaults(func=_eval_tokenizer)
+
+
+def _add_train_flags(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("training")
+    g.add_argument("--steps", type=positive_int)
+    g.add_argument("--batch-size", type=positive_int)
+    g.add_argument("--grad-accum", type=positive_int)
+    g.add_argument("--lr", type=positive_float)
+    g.add_argument("--warmup-steps", type=non_negative_int)
+    g.add_argument("--ema-decay", type=float)
+    g.add_argument("--clip-grad", type=float)
+    g.add_argument("--mixed-precision", choices=("no", "bf16", "fp16"))
+    g.add_argument("--seed", type=non_negative_int)
+    g.add_argument("--log-every", type=positive_int)
+    g.add_argument("--val-every", type=non_negative_int)
+    g.add_argument("--ckpt-every", type=non_negative_int)
+    g.add_argument("--workers", type=non_negative_int, help="DataLoader worker processes")
+    g.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+
+
+def _train_overrides(args: argparse.Namespace) -> dict:
+    return {"steps": args.steps, "batch_size": args.batch_size, "grad_accum": args.grad_accum, "lr": args.lr,
+            "warmup_steps": args.warmup_steps, "ema_decay": args.ema_decay, "clip_grad": args.clip_grad,
+            "mixed_precision": args.mixed_precision, "seed": args.seed, "log_every": args.log_every,
+            "val_every": args.val_every, "ckpt_every": args.ckpt_every, "num_workers": args.workers,
+            "progress": False if args.no_progress else None}
 
 
 def build_run_config(args: argparse.Namespace):
@@ -86,11 +124,7 @@ def build_run_config(args: argparse.Namespace):
         base = recipe(args.recipe, args.preset or "default-cv")
     if args.data is not None and args.data != "scenes" and not Path(args.data).exists():
         raise FileNotFoundError(f"{args.data}: no such directory (use 'scenes' for synthetic clips)")
-    train = {"steps": args.steps, "batch_size": args.batch_size, "grad_accum": args.grad_accum, "lr": args.lr,
-             "warmup_steps": args.warmup_steps, "ema_decay": args.ema_decay, "clip_grad": args.clip_grad,
-             "mixed_precision": args.mixed_precision, "seed": args.seed, "log_every": args.log_every,
-             "val_every": args.val_every, "ckpt_every": args.ckpt_every, "num_workers": args.workers,
-             "progress": False if args.no_progress else None}
+    train = _train_overrides(args)
     data = {"source": args.data, "val_source": args.val_data, "frames": args.frames, "size": args.size,
             "fps": args.fps, "val_clips": args.val_clips}
     loss = {"l1": args.l1, "ssim": args.ssim, "temporal": args.temporal, "adv": args.adv,
@@ -108,6 +142,38 @@ def _train_tokenizer(args: argparse.Namespace) -> int:
     last = result.validations[-1] if result.validations else {}
     summary = " ".join(f"{k}={v:.4g}" for k, v in last.items() if isinstance(v, float))
     print(f"trained {result.step} steps in {result.seconds:.0f} s; final val: {summary}; tokenizer: {result.final_dir}")
+    return 0
+
+
+def build_diffusion_run_config(args: argparse.Namespace):
+    """The diffusion run config from the recipe (or the checkpoint with --resume) plus the flags."""
+    from .config import DiffusionRunConfig
+    from .engine import resume_config
+    from .recipes import diffusion_recipe
+
+    if args.resume:
+        base = DiffusionRunConfig.from_dict(resume_config(args.out))
+    else:
+        if args.data is None:
+            raise ValueError("--data is required (a cosmos-lite tokenize directory, or 'scenes')")
+        base = diffusion_recipe(args.recipe)
+    data = {"source": args.data, "tokenizer": args.tokenizer, "frames": args.frames, "size": args.size,
+            "fps": args.fps, "val_clips": args.val_clips}
+    loss = {"p_mean": args.p_mean, "p_std": args.p_std, "max_cond_latents": args.max_cond_latents,
+            "p_text_to_world": args.p_text_to_world, "text_dropout": args.text_dropout,
+            "action_dropout": args.action_dropout}
+    return base.with_overrides(_train_overrides(args), data, loss, preset=args.preset)
+
+
+def _train_diffusion(args: argparse.Namespace) -> int:
+    from .diffusion_task import DiffusionTask
+    from .engine import fit
+
+    run = build_diffusion_run_config(args)
+    result = fit(DiffusionTask(run), run.train, args.out, run.to_dict(), resume=args.resume)
+    last = result.validations[-1] if result.validations else {}
+    summary = " ".join(f"{k}={v:.4g}" for k, v in last.items() if isinstance(v, float))
+    print(f"trained {result.step} steps in {result.seconds:.0f} s; final val: {summary}; world model: {result.final_dir}")
     return 0
 
 

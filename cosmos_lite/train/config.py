@@ -145,12 +145,13 @@ class TokenizerRunConfig:
     def with_overrides(self, train: dict[str, Any], data: dict[str, Any], loss: dict[str, Any],
                        preset: str | None = None) -> "TokenizerRunConfig":
         """A copy with the given (already typed) fields replaced; ``None`` values are ignored."""
-        def upd(obj, changes):
-            changes = {k: v for k, v in changes.items() if v is not None}
-            return replace(obj, **changes) if changes else obj
+        return replace(self, preset=preset or self.preset, train=_updated(self.train, train),
+                       data=_updated(self.data, data), loss=_updated(self.loss, loss))
 
-        return replace(self, preset=preset or self.preset, train=upd(self.train, train),
-                       data=upd(self.data, data), loss=upd(self.loss, loss))
+
+def _updated(obj, changes: dict[str, Any]):
+    changes = {k: v for k, v in changes.items() if v is not None}
+    return replace(obj, **changes) if changes else obj
 
 
 def _reject_unknown(cls, d: dict, name: str) -> None:
@@ -175,3 +176,80 @@ def parse_size(text: str) -> tuple[int, int]:
     if h < 1 or w < 1:
         raise ValueError(f"size must be positive, got {text!r}")
     return h, w
+
+
+# --------------------------------------------------------------------------- diffusion world model
+
+
+@dataclass(frozen=True)
+class LatentDataConfig:
+    """Training latents: a ``cosmos-lite tokenize`` directory, or scenes encoded on the fly."""
+
+    source: str = "scenes"  # "scenes" or a tokenize output directory (with captions and actions)
+    tokenizer: str = "default-cv"  # continuous tokenizer: bundled name or save_pretrained directory
+    frames: int = 33  # clip length in video frames, 1 + k * temporal_compression
+    size: tuple[int, int] = (64, 96)  # (H, W) of the video the latents come from
+    fps: float = 10.0
+    val_clips: int = 8  # scenes val split, encoded once
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.frames, int) or self.frames < 1:
+            raise ValueError(f"frames must be a positive integer, got {self.frames!r}")
+        if len(self.size) != 2 or any(not isinstance(v, int) or v < 1 for v in self.size):
+            raise ValueError(f"size must be (H, W) positive integers, got {self.size!r}")
+        if not self.fps > 0 or self.val_clips < 1:
+            raise ValueError("fps must be positive and val_clips >= 1")
+
+
+@dataclass(frozen=True)
+class DiffusionLossConfig:
+    """EDM noise distribution, Video2World condition sampling and guidance dropout."""
+
+    p_mean: float = -0.8  # ln(sigma) ~ N(p_mean, p_std^2)
+    p_std: float = 1.4
+    sigma_cond_min: float = 0.002  # condition-frame augmentation noise, log-uniform in [min, max]
+    sigma_cond_max: float = 0.3
+    max_cond_latents: int = 2  # condition on 1 .. max latent frames (or none, see p_text_to_world)
+    p_text_to_world: float = 0.25  # probability of no condition frames
+    text_dropout: float = 0.1  # caption -> "" (classifier-free guidance)
+    action_dropout: float = 0.1  # actions dropped (classifier-free guidance)
+
+    def __post_init__(self) -> None:
+        if self.p_std <= 0:
+            raise ValueError(f"p_std must be > 0, got {self.p_std}")
+        if not 0 < self.sigma_cond_min <= self.sigma_cond_max:
+            raise ValueError("need 0 < sigma_cond_min <= sigma_cond_max")
+        if self.max_cond_latents < 1:
+            raise ValueError(f"max_cond_latents must be >= 1, got {self.max_cond_latents}")
+        for name in ("p_text_to_world", "text_dropout", "action_dropout"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"{name} must be in [0, 1], got {getattr(self, name)}")
+
+
+@dataclass(frozen=True)
+class DiffusionRunConfig:
+    """Everything one diffusion world-model training run depends on."""
+
+    preset: str = "small"
+    train: TrainConfig = field(default_factory=TrainConfig)
+    data: LatentDataConfig = field(default_factory=LatentDataConfig)
+    loss: DiffusionLossConfig = field(default_factory=DiffusionLossConfig)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": "diffusion", **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> "DiffusionRunConfig":
+        d = dict(d)
+        kind = d.pop("kind", "diffusion")
+        if kind != "diffusion":
+            raise ValueError(f"run config is for a {kind!r} run, not a diffusion run")
+        _reject_unknown(cls, d, "DiffusionRunConfig")
+        return cls(preset=d.get("preset", cls.preset), train=_sub(TrainConfig, d.get("train", {})),
+                   data=_sub(LatentDataConfig, d.get("data", {})), loss=_sub(DiffusionLossConfig, d.get("loss", {})))
+
+    def with_overrides(self, train: dict[str, Any], data: dict[str, Any], loss: dict[str, Any],
+                       preset: str | None = None) -> "DiffusionRunConfig":
+        """A copy with the given (already typed) fields replaced; ``None`` values are ignored."""
+        return replace(self, preset=preset or self.preset, train=_updated(self.train, train),
+                       data=_updated(self.data, data), loss=_updated(self.loss, loss))

@@ -55,8 +55,9 @@ class Task(Protocol):
     def train_stream(self, start: int, batch_size: int, rank: int, world_size: int) -> IterableDataset:
         """The endless training stream of this process, starting at sample ``start``."""
 
-    def training_step(self, modules: dict[str, nn.Module], batch: torch.Tensor, step: int) -> StepOutput:
-        """Loss of one micro-batch (runs under autocast). ``step`` = optimizer steps done so far."""
+    def training_step(self, modules: dict[str, nn.Module], batch: Any, step: int) -> StepOutput:
+        """Loss of one micro-batch (a tensor, or a dict of tensors and strings; runs under autocast).
+        ``step`` = optimizer steps done so far."""
 
     def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
         """Validation metrics of ``model`` (the EMA weights, eval mode)."""
@@ -167,6 +168,7 @@ def fit(task: Task, cfg: TrainConfig, run_dir: str | Path, run_config: dict[str,
                         generator=torch.Generator().manual_seed(cfg.seed))
     batches = iter(loader)
 
+    from accelerate.utils import send_to_device
     from tqdm.auto import tqdm
 
     bar = tqdm(total=cfg.steps, initial=step, disable=not (main and cfg.progress), dynamic_ncols=True, desc="train")
@@ -198,7 +200,7 @@ def fit(task: Task, cfg: TrainConfig, run_dir: str | Path, run_config: dict[str,
                 group["lr"] = lrs[n] * factor
         step_logs: dict[str, float] = {}
         for _ in range(cfg.grad_accum):
-            batch = next(batches).to(accelerator.device, non_blocking=True)
+            batch = send_to_device(next(batches), accelerator.device, non_blocking=True)
             position += cfg.batch_size
             with accelerator.accumulate(*wrapped.values()):
                 with accelerator.autocast():

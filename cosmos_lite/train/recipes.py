@@ -43,7 +43,8 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from .config import DataConfig, TokenizerLossConfig, TokenizerRunConfig, TrainConfig
+from .config import (DataConfig, DiffusionLossConfig, DiffusionRunConfig, LatentDataConfig, TokenizerLossConfig,
+                     TokenizerRunConfig, TrainConfig)
 
 Budget = Literal["cpu", "gpu"]
 
@@ -86,3 +87,42 @@ def recipe(budget: Budget, preset: str = "default-cv") -> TokenizerRunConfig:
             raise ValueError(f"unknown tokenizer preset {preset!r}; choose one of {', '.join(PRESETS)}")
         base = replace(RECIPES[(budget, "default-cv")], preset=preset)
     return base
+
+
+# --------------------------------------------------------------------------- diffusion world model
+#
+# CPU: the 4.6M-parameter "small" DiT on 33x64x96 clips (9 x 8 x 12 latents, 216 tokens), from a
+# tokenize directory (encoding on the fly costs more than the DiT step on a CPU)::
+#
+#     cosmos-lite scenes export --n 1200 --frames 65 --size 64x96 --split train --lossless --out data/scenes-64
+#     cosmos-lite tokenize data/scenes-64/manifest.jsonl --tokenizer default-cv --size 64x96 \
+#         --clip-frames 33 --stride 32 --out data/latents-64
+#     cosmos-lite train diffusion --recipe cpu --data data/latents-64 --out runs/dit-cpu
+#
+# GPU: the 10.6M "base" DiT at 128x192 (864 tokens), scenes encoded on the fly by the loader workers.
+
+_DIFFUSION_CPU = DiffusionRunConfig(
+    preset="small",
+    train=TrainConfig(steps=3000, batch_size=8, grad_accum=1, lr=5e-4, warmup_steps=100, min_lr_ratio=0.1,
+                      clip_grad=1.0, ema_decay=0.999, mixed_precision="bf16", log_every=20, val_every=500,
+                      ckpt_every=100, keep_checkpoints=2, num_workers=0),
+    data=LatentDataConfig(source="scenes", tokenizer="default-cv", frames=33, size=(64, 96), fps=10.0, val_clips=8),
+    loss=DiffusionLossConfig(),
+)
+
+_DIFFUSION_GPU = DiffusionRunConfig(
+    preset="base",
+    train=TrainConfig(steps=20000, batch_size=64, grad_accum=1, lr=3e-4, warmup_steps=500, min_lr_ratio=0.1,
+                      clip_grad=1.0, ema_decay=0.9995, mixed_precision="bf16", log_every=50, val_every=1000,
+                      ckpt_every=1000, keep_checkpoints=2, num_workers=12),
+    data=LatentDataConfig(source="scenes", tokenizer="default-cv", frames=33, size=(128, 192), fps=10.0,
+                          val_clips=16),
+    loss=DiffusionLossConfig(),
+)
+
+
+def diffusion_recipe(budget: Budget) -> DiffusionRunConfig:
+    """The diffusion world-model recipe for ``budget`` ("cpu" / "gpu")."""
+    if budget not in ("cpu", "gpu"):
+        raise ValueError(f"recipe must be 'cpu' or 'gpu', got {budget!r}")
+    return _DIFFUSION_CPU if budget == "cpu" else _DIFFUSION_GPU

@@ -1,0 +1,210 @@
+"""Diffusion world-model training: latent streams and the engine task.
+
+Each sample is a clean continuous latent ``[C, 1 + k, h, w]`` of a clip, its
+caption and its per-video-frame actions. A step draws the number of condition
+latent frames (0 = text-to-world), drops caption and actions for guidance, and
+takes the EDM loss on the generated frames (:func:`video2world_loss`).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import IterableDataset
+
+from cosmos_lite.generators.conditioning import TextEncoder, pool_actions
+from cosmos_lite.generators.diffusion import PRESETS, Conditioning, DiT, video2world_loss
+from cosmos_lite.shards import TokenShards
+from cosmos_lite.tokenizer import VideoTokenizer
+
+from .config import DiffusionRunConfig
+from .data import _PositionStream, _sample_rng
+from .engine import StepOutput
+
+VAL_SIGMAS = (0.1, 0.5, 2.0, 8.0)
+
+
+def load_continuous_tokenizer(name_or_dir: str) -> VideoTokenizer:
+    tok = VideoTokenizer.from_pretrained(name_or_dir)
+    if tok.config.mode != "continuous":
+        raise ValueError(f"{name_or_dir}: the diffusion model needs a continuous tokenizer, this one is "
+                         f"{tok.config.mode!r}")
+    return tok.eval()
+
+
+def scene_sample(seed: int, split: str, frames: int, size: tuple[int, int], fps: float) -> dict[str, Any]:
+    """Frames (uint8 [T, H, W, 3]), caption and actions (float32 [T, 2]) of one scene."""
+    from cosmos_lite.scenes import Scenario, render
+
+    clip = render(Scenario.sample(seed, split=split, duration=frames / fps + 1e-6), frames, tuple(size), fps)
+    return {"frames": clip.frames, "caption": clip.caption, "actions": np.asarray(clip.actions, np.float32)}
+
+
+@torch.no_grad()
+def encode_frames(tokenizer: VideoTokenizer, frames: np.ndarray) -> torch.Tensor:
+    """uint8 [T, H, W, 3] -> normalised latent [C, 1 + k, h, w]."""
+    from cosmos_lite.codec import frames_to_video
+
+    return tokenizer.encode(frames_to_video(frames))[0].float()
+
+
+class ShardLatentStream(_PositionStream):
+    """Endless random clips of a ``cosmos-lite tokenize`` directory (sample n fixed by seed, n, rank)."""
+
+    def __init__(self, root: str | Path, seed: int, start: int, batch_size: int, rank: int = 0, world_size: int = 1):
+        super().__init__(seed, start, batch_size, rank, world_size)
+        self.shards = TokenShards(root)
+        if self.shards.key != "latents":
+            raise ValueError(f"{root} holds FSQ token ids; the diffusion model trains on continuous latents")
+        if len(self.shards) == 0:
+            raise ValueError(f"{root} holds no clips")
+
+    def sample(self, index: int) -> dict[str, Any]:
+        i = int(_sample_rng(self.seed, index, self.rank).integers(len(self.shards)))
+        row = self.shards[i]
+        return {"latents": row["latents"].float(), "caption": row["caption"], "actions": row["actions"]}
+
+
+class SceneLatentStream(_PositionStream):
+    """Scenes of the train split rendered and encoded on the fly (the tokenizer loads once per worker)."""
+
+    def __init__(self, tokenizer: str, frames: int, size: tuple[int, int], fps: float, seed: int, start: int,
+                 batch_size: int, rank: int = 0, world_size: int = 1):
+        super().__init__(seed, start, batch_size, rank, world_size)
+        self.tokenizer_name, self.frames, self.size, self.fps = tokenizer, frames, tuple(size), fps
+        self._tok: VideoTokenizer | None = None
+
+    def sample(self, index: int) -> dict[str, Any]:
+        if self._tok is None:
+            self._tok = load_continuous_tokenizer(self.tokenizer_name)
+        seed = (self.seed * 7919 + index * self.world_size + self.rank) % 1_000_000_000
+        s = scene_sample(seed, "train", self.frames, self.size, self.fps)
+        return {"latents": encode_frames(self._tok, s["frames"]), "caption": s["caption"],
+                "actions": torch.from_numpy(s["actions"])}
+
+
+class DiffusionTask:
+    """The engine task of ``cosmos-lite train diffusion``."""
+
+    find_unused_parameters = False
+
+    def __init__(self, run: DiffusionRunConfig):
+        if run.preset not in PRESETS:
+            raise ValueError(f"unknown DiT preset {run.preset!r}; choose one of {', '.join(PRESETS)}")
+        src = run.data.source
+        if src != "scenes" and not Path(src).is_dir():
+            raise FileNotFoundError(f"{src}: no such tokenize output directory (or use 'scenes')")
+        self.run = run
+        self.tokenizer = load_continuous_tokenizer(run.data.tokenizer)
+        tc = self.tokenizer.config
+        if (run.data.frames - 1) % tc.temporal_compression:
+            raise ValueError(f"frames must be 1 + k*{tc.temporal_compression}, got {run.data.frames}")
+        if any(v % tc.spatial_compression for v in run.data.size):
+            raise ValueError(f"size {run.data.size} is not a multiple of {tc.spatial_compression}")
+        if PRESETS[run.preset].latent_channels != tc.latent_dim:
+            raise ValueError(f"DiT preset {run.preset!r} takes {PRESETS[run.preset].latent_channels} latent "
+                             f"channels, the tokenizer gives {tc.latent_dim}")
+        self.text = TextEncoder()
+        self._val: list[dict[str, Any]] | None = None
+
+    def build_modules(self) -> dict[str, nn.Module]:
+        return {"model": DiT(PRESETS[self.run.preset])}
+
+    def learning_rates(self, base_lr: float) -> dict[str, float]:
+        return {"model": base_lr}
+
+    def train_stream(self, start: int, batch_size: int, rank: int, world_size: int) -> IterableDataset:
+        d, seed = self.run.data, self.run.train.seed
+        if d.source == "scenes":
+            return SceneLatentStream(d.tokenizer, d.frames, d.size, d.fps, seed, start, batch_size, rank, world_size)
+        return ShardLatentStream(d.source, seed, start, batch_size, rank, world_size)
+
+    def conditioning(self, captions: list[str], actions: torch.Tensor, device: torch.device,
+                     keep_text: torch.Tensor | None = None, keep_actions: torch.Tensor | None = None) -> Conditioning:
+        """Text embeddings and pooled actions of a batch; ``keep_*`` [B] bool drop entries for guidance."""
+        if keep_text is not None:
+            captions = [c if k else "" for c, k in zip(captions, keep_text.tolist())]
+        text, mask = self.text.encode(list(captions))
+        pooled = None
+        if actions.shape[-1] > 0:  # clips without actions give [B, T, 0]
+            pooled = pool_actions(actions.float(), self.tokenizer.config.temporal_compression).to(device)
+        elif keep_actions is not None:
+            keep_actions = None
+        return Conditioning(text.to(device), mask.to(device), pooled,
+                            None if keep_actions is None or pooled is None else keep_actions.to(device))
+
+    def training_step(self, modules: dict[str, nn.Module], batch: dict[str, Any], step: int) -> StepOutput:
+        lc = self.run.loss
+        x0 = batch["latents"].float()
+        B, _, T = x0.shape[:3]
+        dev = x0.device
+        num_cond = torch.randint(1, min(lc.max_cond_latents, T - 1) + 1, (B,))
+        num_cond[torch.rand(B) < lc.p_text_to_world] = 0
+        keep_text = torch.rand(B) >= lc.text_dropout
+        keep_actions = torch.rand(B) >= lc.action_dropout
+        cond = self.conditioning(batch["caption"], batch["actions"], dev, keep_text, keep_actions)
+        loss, logs = video2world_loss(modules["model"], x0, num_cond.to(dev), cond, p_mean=lc.p_mean,
+                                      p_std=lc.p_std, sigma_cond_range=(lc.sigma_cond_min, lc.sigma_cond_max))
+        return StepOutput(loss=loss, logs=logs)
+
+    # -- validation: EDM loss at fixed noise levels on fixed val scenes ---------------------------
+
+    def val_samples(self) -> list[dict[str, Any]]:
+        if self._val is None:
+            d = self.run.data
+            self._val = []
+            for i in range(d.val_clips):
+                s = scene_sample(i, "val", d.frames, d.size, d.fps)
+                self._val.append({"latents": encode_frames(self.tokenizer, s["frames"]), "caption": s["caption"],
+                                  "actions": torch.from_numpy(s["actions"])})
+        return self._val
+
+    @torch.no_grad()
+    def validate(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        was_training = model.training
+        model.eval()
+        vals = self.val_samples()
+        x0 = torch.stack([v["latents"] for v in vals]).to(device)
+        cond = self.conditioning([v["caption"] for v in vals], torch.stack([v["actions"] for v in vals]), device)
+        out: dict[str, float] = {}
+        for sigma in VAL_SIGMAS:
+            g = torch.Generator(device=device).manual_seed(0)
+            # p_std -> 0 pins sigma; one clean condition latent frame (first frame given)
+            loss, _ = video2world_loss(model, x0, torch.ones(len(vals), dtype=torch.long, device=device), cond,
+                                       p_mean=float(np.log(sigma)), p_std=1e-6, sigma_cond_range=(0.01, 0.01),
+                                       generator=g)
+            out[f"loss@{sigma:g}"] = float(loss)
+        out["val_loss"] = float(np.mean(list(out.values())))
+        model.train(was_training)
+        return out
+
+    def export(self, model: nn.Module, out_dir: Path) -> None:
+        export_world_model(model, self.tokenizer, self.run, out_dir)
+
+
+def export_world_model(model: DiT, tokenizer: VideoTokenizer, run: DiffusionRunConfig, out_dir: Path) -> Path:
+    """A self-contained world-model directory: the DiT, its tokenizer (``tokenizer/``) and ``world.json``."""
+    from cosmos_lite.world import WorldConfig
+
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp / "tokenizer")
+    d = run.data
+    cfg = WorldConfig(tokenizer="tokenizer", size=tuple(d.size), fps=d.fps, frames=d.frames)
+    (tmp / "world.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    # swap in the new export whole, so a reader never sees a half-written directory
+    old = out_dir.with_name(out_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return out_dir

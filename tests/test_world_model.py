@@ -1,0 +1,234 @@
+"""WorldModel.generate, the guardrail around it, and `cosmos-lite generate` / `train diffusion` end to end."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+import torch
+
+from cosmos_lite.cli import main
+from cosmos_lite.generators.diffusion import PRESETS as DIT_PRESETS
+from cosmos_lite.generators.diffusion import DiT
+from cosmos_lite.io import read_video, write_video
+from cosmos_lite.tokenizer import PRESETS as TOK_PRESETS
+from cosmos_lite.tokenizer import VideoTokenizer
+from cosmos_lite.world import GenerationBlocked, WorldConfig, WorldModel
+
+SIZE = (32, 48)
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def world_dir(tmp_path_factory) -> Path:
+    """An untrained tiny world model whose zero-initialised layers get weights, so inputs matter."""
+    d = tmp_path_factory.mktemp("world")
+    torch.manual_seed(0)
+    g = torch.Generator().manual_seed(0)
+    tok, dit = VideoTokenizer(TOK_PRESETS["tiny-cv"]), DiT(DIT_PRESETS["test"])
+    with torch.no_grad():
+        for p in [*tok.parameters(), *dit.parameters()]:
+            if p.abs().sum() == 0:
+                p.copy_(torch.randn(p.shape, generator=g) * 0.05)
+    tok.save_pretrained(d / "tokenizer")
+    dit.save_pretrained(d)
+    (d / "world.json").write_text(json.dumps(WorldConfig(tokenizer="tokenizer", size=SIZE, fps=10.0,
+                                                         frames=9).to_dict()))
+    return d
+
+
+class StubGuard:
+    """Records calls; blocks at the chosen stage; can modify output frames."""
+
+    def __init__(self, block: str | None = None, modify: bool = False):
+        self.block, self.modify, self.calls = block, modify, []
+
+    def _report(self, allowed: bool):
+        return SimpleNamespace(allowed=allowed, reasons=[] if allowed else ["stub says no"],
+                               to_dict=lambda: {"allowed": allowed})
+
+    def check_request(self, prompt, video, actions, expected_frames):
+        self.calls.append(("request", prompt))
+        return self._report(self.block != "request")
+
+    def check_output(self, frames, condition_frames=None):
+        self.calls.append(("output", frames.shape))
+        if self.block == "output":
+            return None, self._report(False)
+        return (np.zeros_like(frames) if self.modify else frames), self._report(True)
+
+
+def load(world_dir, guard=None) -> WorldModel:
+    return WorldModel.from_pretrained(world_dir, guardrail=guard)
+
+
+def gen(wm: WorldModel, **kw):
+    args = dict(prompt="night, heavy rain", num_frames=9, steps=2, progress=False)
+    args.update(kw)
+    return wm.generate(**args)
+
+
+def test_generate_shapes_report_and_any_frame_count(world_dir):
+    wm = load(world_dir, StubGuard())
+    clip = gen(wm)
+    assert clip.frames.dtype == np.uint8 and clip.frames.shape == (9, *SIZE, 3)
+    assert clip.fps == 10.0
+    assert {"seed", "steps", "guidance", "timings", "guardrail_request", "guardrail_output"} <= set(clip.report)
+    # 7 is not 1 + 4k: padded to 9 inside, cropped back; 13 frames take a second rollout chunk
+    assert gen(wm, num_frames=7).frames.shape[0] == 7
+    assert gen(wm, num_frames=13).frames.shape[0] == 13
+
+
+def test_seeded_generation_is_deterministic(world_dir):
+    wm = load(world_dir, StubGuard())
+    a, b, c = gen(wm, seed=3), gen(wm, seed=3), gen(wm, seed=4)
+    assert np.array_equal(a.frames, b.frames)
+    assert not np.array_equal(a.frames, c.frames)
+
+
+def test_prompt_video_actions_and_guidance_change_the_clip(world_dir):
+    wm = load(world_dir, StubGuard())
+    base = gen(wm).frames
+    rng = np.random.default_rng(0)
+    video = rng.integers(0, 255, (7, *SIZE, 3), dtype=np.uint8)
+    acts = np.zeros((9, 2), np.float32)
+    acts[:, 0] = 2.0
+    for name, clip in {"prompt": gen(wm, prompt="clear day, empty road"), "video": gen(wm, video=video),
+                       "actions": gen(wm, actions=acts), "guidance": gen(wm, guidance=1.0),
+                       "negative": gen(wm, negative_prompt="fog"), "solver": gen(wm, solver="euler"),
+                       "steps": gen(wm, steps=3)}.items():
+        assert not np.array_equal(clip.frames, base), name
+
+
+def test_video_condition_uses_whole_latent_groups_from_arrays_and_files(world_dir, tmp_path):
+    wm = load(world_dir, StubGuard())
+    rng = np.random.default_rng(1)
+    video = rng.integers(0, 255, (7, 64, 96, 3), dtype=np.uint8)  # other size: resized to the model's
+    clip = gen(wm, video=video)
+    assert clip.report["condition_frames"] == 5 and clip.report["condition_latents"] == 2
+    path = write_video(tmp_path / "first.mkv", video, 10.0)
+    from_file = gen(wm, video=path)
+    assert from_file.report["condition_frames"] == 5
+    assert gen(wm, video=video[:1]).report["condition_latents"] == 1
+
+
+def test_bad_inputs_raise_clear_errors(world_dir):
+    wm = load(world_dir, StubGuard())
+    with pytest.raises(ValueError, match="actions must be"):
+        gen(wm, actions=np.zeros((9, 3)))
+    with pytest.raises(ValueError, match="actions give 5 frames"):
+        gen(wm, actions=np.zeros((5, 2)))
+    bad = np.zeros((9, 2))
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        gen(wm, actions=bad)
+    with pytest.raises(ValueError, match="video must be uint8"):
+        gen(wm, video=np.zeros((3, *SIZE, 3), np.float32))
+    with pytest.raises(ValueError, match="num_frames"):
+        gen(wm, num_frames=0)
+    with pytest.raises(ValueError, match="solver"):
+        gen(wm, solver="ddim")
+    with pytest.raises(TypeError, match="prompt"):
+        gen(wm, prompt=None)
+    with pytest.raises(FileNotFoundError, match="world.json"):
+        WorldModel.from_pretrained(world_dir / "missing", guardrail=None)
+
+
+def test_guardrail_gates_both_ends_and_fails_closed(world_dir):
+    guard = StubGuard(block="request")
+    wm = load(world_dir, guard)
+    with pytest.raises(GenerationBlocked, match="request.*stub says no"):
+        gen(wm)
+    assert [c[0] for c in guard.calls] == ["request"]  # nothing was generated
+    guard = StubGuard(block="output")
+    with pytest.raises(GenerationBlocked, match="generated clip"):
+        gen(load(world_dir, guard))
+    modified = gen(load(world_dir, StubGuard(modify=True)))
+    assert modified.frames.max() == 0  # the guardrail's version of the frames is what comes back
+
+
+def test_real_guardrail_blocks_an_unsafe_prompt_before_generation(world_dir):
+    from cosmos_lite.guardrail import GuardrailRunner
+
+    row = json.loads((Path(__file__).parent / "data" / "prompts" / "unsafe.jsonl").read_text().splitlines()[0])
+    wm = load(world_dir, GuardrailRunner())
+    with pytest.raises(GenerationBlocked, match="request"):
+        gen(wm, prompt=row["prompt"] if "prompt" in row else row["text"])
+
+
+def test_turning_the_guardrail_off_is_logged(world_dir, caplog):
+    with caplog.at_level(logging.WARNING, logger="cosmos_lite.world"):
+        wm = load(world_dir, None)
+    assert "guardrail disabled" in caplog.text
+    assert gen(wm).report["guardrail"] == "disabled"
+
+
+# ----------------------------------------------------------------------------- CLI
+
+
+def test_generate_cli_end_to_end(world_dir, tmp_path, capsys):
+    acts = tmp_path / "actions.json"
+    acts.write_text(json.dumps({"actions": [[0.5, 0.001]] * 9}))
+    out, report = tmp_path / "clip.mp4", tmp_path / "report.json"
+    rc = main(["generate", "--prompt", "dusk, fog", "--model", str(world_dir), "--frames", "9", "--steps", "2",
+               "--actions", str(acts), "-o", str(out), "--report", str(report), "--no-guardrail", "--no-progress"])
+    assert rc == 0
+    assert read_video(out)[0].shape == (9, *SIZE, 3)
+    assert json.loads(report.read_text())["steps"] == 2
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("extra, message", [
+    (["-o", "{tmp}/clip.gif"], "must be .mp4"),
+    (["-o", "{tmp}/c.mp4", "--actions", "{tmp}/nope.json"], "no such actions file"),
+    (["-o", "{tmp}/c.mp4", "--actions", "{tmp}/bad.json"], "not valid JSON"),
+    (["-o", "{tmp}/c.mp4", "--video", "{tmp}/nope.mp4"], "no such video"),
+    (["-o", "{tmp}/c.mp4", "--frames", "9", "--actions", "{tmp}/short.json"], "actions give 2 frames"),
+])
+def test_generate_cli_bad_inputs(world_dir, tmp_path, capsys, extra, message):
+    (tmp_path / "bad.json").write_text("[[1, 2],")
+    (tmp_path / "short.json").write_text("[[0, 0], [0, 0]]")
+    argv = ["generate", "--prompt", "rain", "--model", str(world_dir), "--steps", "1", "--no-guardrail",
+            "--no-progress", *[a.replace("{tmp}", str(tmp_path)) for a in extra]]
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "c.mp4").exists()
+
+
+def test_train_diffusion_cli_on_tokenized_scenes_then_resume(world_dir, tmp_path):
+    """scenes export -> tokenize (captions + actions ride along) -> train diffusion -> generate."""
+    tok = str(world_dir / "tokenizer")
+    assert main(["scenes", "export", "--n", "2", "--frames", "9", "--size", "32x48", "--out",
+                 str(tmp_path / "scenes"), "--lossless"]) == 0
+    assert main(["tokenize", str(tmp_path / "scenes" / "manifest.jsonl"), "--tokenizer", tok, "--size", "32x48",
+                 "--clip-frames", "9", "--out", str(tmp_path / "lat"), "--no-progress"]) == 0
+    common = ["train", "diffusion", "--out", str(tmp_path / "run"), "--no-progress"]
+    assert main([*common, "--data", str(tmp_path / "lat"), "--tokenizer", tok, "--preset", "test", "--frames", "9",
+                 "--size", "32x48", "--steps", "4", "--batch-size", "2", "--val-clips", "1", "--ckpt-every", "2",
+                 "--warmup-steps", "1"]) == 0
+    metrics = [json.loads(ln) for ln in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [m["step"] for m in metrics if m["kind"] == "train"][-1] == 4
+    assert "val_loss" in [m for m in metrics if m["kind"] == "val"][-1]
+    assert main([*common, "--resume", "--steps", "6"]) == 0
+    final = tmp_path / "run" / "final"
+    assert {"config.json", "model.safetensors", "world.json", "tokenizer"} <= {p.name for p in final.iterdir()}
+    clip = gen(WorldModel.from_pretrained(final, guardrail=None))
+    assert clip.frames.shape == (9, *SIZE, 3)
+
+
+def test_train_diffusion_cli_errors(tmp_path, capsys):
+    assert main(["train", "diffusion", "--out", str(tmp_path / "r")]) == 2
+    assert "--data is required" in capsys.readouterr().err
+    assert main(["train", "diffusion", "--out", str(tmp_path / "r"), "--data", str(tmp_path / "none")]) == 2
+    assert "no such" in capsys.readouterr().err
