@@ -44,11 +44,13 @@ class WorldConfig:
     fps: float
     frames: int  # training clip length (1 + k*t video frames): the rollout chunk
     context_latents: int = 2  # latent frames carried from one rollout chunk into the next
+    latent_scale: float = 0.5  # the DiT works on tokenizer latent * latent_scale
     text_encoder: str | None = None  # transformers encoder name or path; None = bundled all-MiniLM-L6-v2
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "size", tuple(int(v) for v in self.size))
-        if len(self.size) != 2 or min(self.size) < 1 or self.fps <= 0 or self.frames < 2 or self.context_latents < 1:
+        if (len(self.size) != 2 or min(self.size) < 1 or self.fps <= 0 or self.frames < 2 or self.context_latents < 1
+                or self.latent_scale <= 0):
             raise ValueError(f"invalid WorldConfig: {self}")
 
     def to_dict(self) -> dict[str, Any]:
@@ -201,7 +203,7 @@ class WorldModel:
         with torch.no_grad():
             cond_lat = None
             if cond_frames is not None:
-                cond_lat = self.tokenizer.encode(frames_to_video(cond_frames)).float()  # [1, C, k, h, w]
+                cond_lat = self.tokenizer.encode(frames_to_video(cond_frames)).float() * self.config.latent_scale
             text, mask = self.text_encoder.encode([prompt])
             neg, neg_mask = self.text_encoder.encode([negative_prompt])
             pooled = None if act is None else pool_actions(act, t)  # [1, n_lat, A]
@@ -220,7 +222,7 @@ class WorldModel:
             bar.close()
             timings["sample_s"] = time.perf_counter() - t1
             t2 = time.perf_counter()
-            video_out = self.tokenizer.decode(lat, num_frames=padded)  # [1, 3, T, H, W]
+            video_out = self.tokenizer.decode(lat / self.config.latent_scale, num_frames=padded)  # [1, 3, T, H, W]
             timings["decode_s"] = time.perf_counter() - t2
         frames = ((video_out[0].permute(1, 2, 3, 0).float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
         frames = frames[:num_frames]

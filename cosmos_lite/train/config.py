@@ -191,14 +191,17 @@ class LatentDataConfig:
     size: tuple[int, int] = (64, 96)  # (H, W) of the video the latents come from
     fps: float = 10.0
     val_clips: int = 8  # scenes val split, encoded once
+    # The tokenizer normalises latents to unit std; the DiT sees latent * latent_scale so that the
+    # data std matches EDM's sigma_data = 0.5 (saved in world.json for sampling).
+    latent_scale: float = 0.5
 
     def __post_init__(self) -> None:
         if not isinstance(self.frames, int) or self.frames < 1:
             raise ValueError(f"frames must be a positive integer, got {self.frames!r}")
         if len(self.size) != 2 or any(not isinstance(v, int) or v < 1 for v in self.size):
             raise ValueError(f"size must be (H, W) positive integers, got {self.size!r}")
-        if not self.fps > 0 or self.val_clips < 1:
-            raise ValueError("fps must be positive and val_clips >= 1")
+        if not self.fps > 0 or self.val_clips < 1 or not self.latent_scale > 0:
+            raise ValueError("fps and latent_scale must be positive and val_clips >= 1")
 
 
 @dataclass(frozen=True)

@@ -141,7 +141,7 @@ class DiffusionTask:
 
     def training_step(self, modules: dict[str, nn.Module], batch: dict[str, Any], step: int) -> StepOutput:
         lc = self.run.loss
-        x0 = batch["latents"].float()
+        x0 = batch["latents"].float() * self.run.data.latent_scale
         B, _, T = x0.shape[:3]
         dev = x0.device
         num_cond = torch.randint(1, min(lc.max_cond_latents, T - 1) + 1, (B,))
@@ -170,7 +170,7 @@ class DiffusionTask:
         was_training = model.training
         model.eval()
         vals = self.val_samples()
-        x0 = torch.stack([v["latents"] for v in vals]).to(device)
+        x0 = torch.stack([v["latents"] for v in vals]).to(device) * self.run.data.latent_scale
         cond = self.conditioning([v["caption"] for v in vals], torch.stack([v["actions"] for v in vals]), device)
         out: dict[str, float] = {}
         for sigma in VAL_SIGMAS:
@@ -198,7 +198,8 @@ def export_world_model(model: DiT, tokenizer: VideoTokenizer, run: DiffusionRunC
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp / "tokenizer")
     d = run.data
-    cfg = WorldConfig(tokenizer="tokenizer", size=tuple(d.size), fps=d.fps, frames=d.frames)
+    cfg = WorldConfig(tokenizer="tokenizer", size=tuple(d.size), fps=d.fps, frames=d.frames,
+                      latent_scale=d.latent_scale)
     (tmp / "world.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
     # swap in the new export whole, so a reader never sees a half-written directory
     old = out_dir.with_name(out_dir.name + ".old")
