@@ -4,6 +4,9 @@ Public API (resolved lazily so that ``import cosmos_lite`` stays light: no
 diffusers, transformers, OpenCV or generator code is imported until used)::
 
     import cosmos_lite as cl
+    wm = cl.WorldModel.from_pretrained()                 # bundled default, offline
+    clip = wm.generate("night, heavy rain, a pedestrian steps out", num_frames=33, seed=0)
+    clip.save("clip.mp4")
     tok = cl.VideoTokenizer.from_pretrained(path)
     frames, fps = cl.read_video("clip.mp4")
 """
@@ -31,6 +34,11 @@ _LAZY = {
     "TokenizerConfig": "cosmos_lite.tokenizer",
     "TOKENIZER_PRESETS": "cosmos_lite.tokenizer",
     "TokenShards": "cosmos_lite.shards", "tokenize_videos": "cosmos_lite.tokenize",
+    "WorldModel": "cosmos_lite.world",
+    "WorldConfig": "cosmos_lite.world",
+    "GeneratedClip": "cosmos_lite.world",
+    "GenerationBlocked": "cosmos_lite.world",
+    "ConditionClassifier": "cosmos_lite.condition_classifier",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

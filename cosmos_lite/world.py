@@ -101,6 +101,9 @@ class WorldModel:
             log.warning("WorldModel: guardrail disabled by the caller; generated clips are not checked")
         self.dit, self.tokenizer, self.config, self.guardrail = dit.eval(), tokenizer.eval(), config, guardrail
         self.text_encoder = text_encoder or TextEncoder(config.text_encoder)
+        if self.text_encoder.dim != dit.config.text_dim:
+            raise ValueError(f"the text encoder gives {self.text_encoder.dim}-wide embeddings, the DiT takes "
+                             f"{dit.config.text_dim}")
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, guardrail: Any = _DEFAULT) -> "WorldModel":

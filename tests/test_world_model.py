@@ -232,3 +232,36 @@ def test_train_diffusion_cli_errors(tmp_path, capsys):
     assert "--data is required" in capsys.readouterr().err
     assert main(["train", "diffusion", "--out", str(tmp_path / "r"), "--data", str(tmp_path / "none")]) == 2
     assert "no such" in capsys.readouterr().err
+
+
+def test_latent_scale_in_world_json_is_applied(world_dir, tmp_path):
+    import shutil
+
+    other = tmp_path / "w"
+    shutil.copytree(world_dir, other)
+    cfg = json.loads((other / "world.json").read_text())
+    assert cfg["latent_scale"] == 0.5
+    cfg["latent_scale"] = 1.0
+    (other / "world.json").write_text(json.dumps(cfg))
+    a = gen(load(world_dir, StubGuard())).frames
+    b = gen(load(other, StubGuard())).frames
+    assert not np.array_equal(a, b)
+
+
+def test_train_diffusion_text_encoder_flag(world_dir, tmp_path, capsys):
+    """--text-encoder takes any transformers encoder directory; its width must match the DiT's text_dim."""
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from cosmos_lite.guardrail.text_encoder import minilm_path
+
+    enc = tmp_path / "tiny-bert"
+    BertModel(BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64)
+              ).save_pretrained(enc)
+    AutoTokenizer.from_pretrained(str(minilm_path()), local_files_only=True).save_pretrained(enc)
+    argv = ["train", "diffusion", "--out", str(tmp_path / "run"), "--data", "scenes", "--preset", "test",
+            "--tokenizer", str(world_dir / "tokenizer"), "--frames", "9", "--size", "32x48", "--steps", "1",
+            "--no-progress"]
+    assert main([*argv, "--text-encoder", str(enc)]) == 2
+    assert "gives 32-wide embeddings" in capsys.readouterr().err
+    assert main([*argv, "--text-encoder", str(tmp_path / "nope")]) == 2
+    assert "nope" in capsys.readouterr().err

@@ -1,4 +1,5 @@
-"""``cosmos-lite train tokenizer`` and ``cosmos-lite eval tokenizer`` (argparse only; heavy imports in handlers).
+"""``cosmos-lite train tokenizer|diffusion`` and ``cosmos-lite eval tokenizer|world-model``
+(argparse only; heavy imports in handlers).
 
 Every override flag defaults to None, meaning "keep the recipe's (or, with
 --resume, the checkpoint's) value", so the saved run config stays the one
@@ -50,6 +51,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=None, help="'scenes' (encoded on the fly) or a cosmos-lite tokenize directory")
     p.add_argument("--tokenizer", default=None,
                    help="continuous tokenizer: bundled name or save_pretrained directory (default: default-cv)")
+    p.add_argument("--text-encoder", default=None,
+                   help="transformers encoder name or path for captions (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     _add_train_flags(p)
     g = p.add_argument_group("data")
@@ -66,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--action-dropout", type=float, help="action dropout (classifier-free guidance)")
     p.set_defaults(func=_train_diffusion)
 
-    ev = subparsers.add_parser("eval", help="evaluate a model (tokenizer)")
+    ev = subparsers.add_parser("eval", help="evaluate a model (tokenizer, world model)")
     esub = ev.add_subparsers(dest="eval_command", metavar="MODEL")
     esub.required = True
     e = esub.add_parser("tokenizer", help="PSNR / SSIM, comparison PNG, rate-distortion vs H.264")
@@ -80,6 +83,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--no-h264", action="store_true", help="skip the H.264 comparison")
     e.add_argument("--device", default="cpu")
     e.set_defaults(func=_eval_tokenizer)
+
+    e = esub.add_parser("world-model", help="prediction per horizon, prompted condition, steering vs the simulator",
+                        description="Evaluate a diffusion world model on held-out test scenes: PSNR / SSIM per "
+                                    "horizon against repeat-last and tokenizer baselines, whether prompted "
+                                    "weather / lighting shows (condition classifier), and whether steering left / "
+                                    "right turns the view like the simulator. The guardrail is off (synthetic clips).")
+    e.add_argument("--model", default=None, help="world-model directory (RUN/final; default: the bundled one)")
+    e.add_argument("--out", required=True, help="output directory (metrics.json, comparison.png)")
+    e.add_argument("--n", type=positive_int, default=16, help="prediction clips (default 16)")
+    e.add_argument("--prompts", type=non_negative_int, default=24, help="text-to-world clips (default 24; 0 = skip)")
+    e.add_argument("--steering", type=non_negative_int, default=8,
+                   help="steering scenarios, two clips each (default 8; 0 = skip)")
+    e.add_argument("--cond-frames", type=positive_int, default=5, help="condition frames, 1 + 4j (default 5)")
+    e.add_argument("--frames", type=positive_int, default=None, help="clip length (default: the model's)")
+    e.add_argument("--steps", type=positive_int, default=24, help="sampler steps (default 24)")
+    e.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance (default 3.0)")
+    e.add_argument("--seed", type=non_negative_int, default=0, help="generation seed of clip i is SEED + i")
+    e.add_argument("--curvature", type=positive_float, default=0.01,
+                   help="steering test's |curvature| in 1/m (default 0.01)")
+    e.add_argument("--classifier", default=None,
+                   help="condition-classifier directory (default: the bundled weights)")
+    e.add_argument("--no-progress", action="store_true", help="no tqdm bar")
+    e.set_defaults(func=_eval_world_model)
 
 
 def _add_train_flags(p: argparse.ArgumentParser) -> None:
@@ -157,8 +183,8 @@ def build_diffusion_run_config(args: argparse.Namespace):
         if args.data is None:
             raise ValueError("--data is required (a cosmos-lite tokenize directory, or 'scenes')")
         base = diffusion_recipe(args.recipe)
-    data = {"source": args.data, "tokenizer": args.tokenizer, "frames": args.frames, "size": args.size,
-            "fps": args.fps, "val_clips": args.val_clips}
+    data = {"source": args.data, "tokenizer": args.tokenizer, "text_encoder": args.text_encoder,
+            "frames": args.frames, "size": args.size, "fps": args.fps, "val_clips": args.val_clips}
     loss = {"p_mean": args.p_mean, "p_std": args.p_std, "max_cond_latents": args.max_cond_latents,
             "p_text_to_world": args.p_text_to_world, "text_dropout": args.text_dropout,
             "action_dropout": args.action_dropout}
@@ -189,6 +215,24 @@ def _eval_tokenizer(args: argparse.Namespace) -> int:
     settings = EvalSettings(data=args.data, n=args.n, frames=args.frames, size=args.size, fps=args.fps,
                             h264=not args.no_h264)
     result = evaluate(args.tokenizer, settings, args.out, device=args.device)
+    print(format_table(result))
+    print(f"wrote {Path(args.out) / 'metrics.json'} and {Path(args.out) / 'comparison.png'}", file=sys.stderr)
+    return 0
+
+
+def _eval_world_model(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .eval_world_model import WorldEvalSettings, evaluate_world_model, format_table
+
+    if args.model is not None and not Path(args.model).is_dir():
+        raise FileNotFoundError(f"{args.model}: no such world-model directory")
+    if args.classifier is not None and not Path(args.classifier).is_dir():
+        raise FileNotFoundError(f"{args.classifier}: no such condition-classifier directory")
+    settings = WorldEvalSettings(n=args.n, prompts=args.prompts, steering=args.steering, cond_frames=args.cond_frames,
+                                 frames=args.frames, steps=args.steps, guidance=args.guidance, seed=args.seed,
+                                 curvature=args.curvature, progress=not args.no_progress)
+    result = evaluate_world_model(args.model, args.out, settings, classifier=args.classifier)
     print(format_table(result))
     print(f"wrote {Path(args.out) / 'metrics.json'} and {Path(args.out) / 'comparison.png'}", file=sys.stderr)
     return 0

@@ -187,6 +187,7 @@ class LatentDataConfig:
 
     source: str = "scenes"  # "scenes" or a tokenize output directory (with captions and actions)
     tokenizer: str = "default-cv"  # continuous tokenizer: bundled name or save_pretrained directory
+    text_encoder: str | None = None  # transformers encoder name or path; None = bundled all-MiniLM-L6-v2
     frames: int = 33  # clip length in video frames, 1 + k * temporal_compression
     size: tuple[int, int] = (64, 96)  # (H, W) of the video the latents come from
     fps: float = 10.0

@@ -110,7 +110,10 @@ class DiffusionTask:
         if PRESETS[run.preset].latent_channels != tc.latent_dim:
             raise ValueError(f"DiT preset {run.preset!r} takes {PRESETS[run.preset].latent_channels} latent "
                              f"channels, the tokenizer gives {tc.latent_dim}")
-        self.text = TextEncoder()
+        self.text = TextEncoder(run.data.text_encoder)
+        if self.text.dim != PRESETS[run.preset].text_dim:
+            raise ValueError(f"the text encoder gives {self.text.dim}-wide embeddings, DiT preset {run.preset!r} "
+                             f"takes {PRESETS[run.preset].text_dim}")
         self._val: list[dict[str, Any]] | None = None
 
     def build_modules(self) -> dict[str, nn.Module]:
@@ -199,7 +202,7 @@ def export_world_model(model: DiT, tokenizer: VideoTokenizer, run: DiffusionRunC
     tokenizer.save_pretrained(tmp / "tokenizer")
     d = run.data
     cfg = WorldConfig(tokenizer="tokenizer", size=tuple(d.size), fps=d.fps, frames=d.frames,
-                      latent_scale=d.latent_scale)
+                      latent_scale=d.latent_scale, text_encoder=d.text_encoder)
     (tmp / "world.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
     # swap in the new export whole, so a reader never sees a half-written directory
     old = out_dir.with_name(out_dir.name + ".old")
