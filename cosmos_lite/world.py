@@ -97,6 +97,10 @@ class WorldModel:
         if dit.config.latent_channels != tokenizer.config.latent_dim:
             raise ValueError(f"DiT takes {dit.config.latent_channels} latent channels, the tokenizer gives "
                              f"{tokenizer.config.latent_dim}")
+        s = tokenizer.config.spatial_compression
+        if config.size[0] % s or config.size[1] % s:
+            raise ValueError(f"world.json size {config.size} is not a multiple of the tokenizer's spatial "
+                             f"compression {s}")
         if guardrail is None:
             log.warning("WorldModel: guardrail disabled by the caller; generated clips are not checked")
         self.dit, self.tokenizer, self.config, self.guardrail = dit.eval(), tokenizer.eval(), config, guardrail

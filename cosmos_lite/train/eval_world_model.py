@@ -441,12 +441,12 @@ def format_table(result: dict) -> str:
     p = result["prediction"]
     lines += ["", f"Prediction ({p['clips']} test clips; true actions; PSNR dB / SSIM; 'beats' = clips where "
                   "generated PSNR > repeat-last)"]
-    head = f"{'horizon':<10} {'generated':>15} {'repeat-last':>15} {'tokenizer':>15} {'beats':>6}"
+    head = f"{'horizon':<10} {'generated':>16} {'repeat-last':>16} {'tokenizer':>16} {'beats':>6}"
     lines += [head, "-" * len(head)]
 
     def pl(name: str, r: dict) -> str:
-        cell = lambda k: f"{r[k + '_psnr']:>6.2f} / {r[k + '_ssim']:.3f}"  # noqa: E731
-        return f"{name:<10} {cell('generated'):>15} {cell('repeat_last'):>15} {cell('tokenizer'):>15} " \
+        cell = lambda k: f"{r[k + '_psnr']:>6.2f} / {r[k + '_ssim']:>6.3f}"  # noqa: E731
+        return f"{name:<10} {cell('generated'):>16} {cell('repeat_last'):>16} {cell('tokenizer'):>16} " \
                f"{r['beats_repeat']:>6.2f}"
 
     lines += [pl(b["horizon_s"] + " s", b) for b in p["buckets"]]
