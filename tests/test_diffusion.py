@@ -235,6 +235,11 @@ def test_save_load_identity(tmp_path):
         DiT.from_pretrained(tmp_path / "m")
     with pytest.raises(FileNotFoundError, match="config.json"):
         DiT.from_pretrained(tmp_path / "nowhere")
+    # half-precision files (the bundled weights) load back into a float32 model
+    model.save_pretrained(tmp_path / "h", dtype=torch.float16)
+    half = DiT.from_pretrained(tmp_path / "h")
+    assert all(p.dtype == torch.float32 for p in half.parameters())
+    assert torch.allclose(half(*args), model(*args), atol=1e-2)
 
 
 # ----------------------------------------------------------------------------- sampling

@@ -207,6 +207,19 @@ def test_save_load_identity(tmp_path):
             assert torch.equal(loaded.encode(video), tok.encode(video))
 
 
+def test_half_precision_save_halves_the_file_and_loads_back_to_float32(tmp_path):
+    tok = _model("tiny-cv", seed=1)
+    tok.save_pretrained(tmp_path / "f32")
+    tok.save_pretrained(tmp_path / "f16", dtype=torch.float16)
+    size = lambda d: (tmp_path / d / "model.safetensors").stat().st_size  # noqa: E731
+    assert size("f16") < 0.55 * size("f32")
+    loaded = VideoTokenizer.from_pretrained(tmp_path / "f16")
+    assert all(p.dtype == torch.float32 for p in loaded.parameters())
+    video = _video(5, 32, 32)
+    with torch.no_grad():
+        assert torch.allclose(loaded.encode(video), tok.encode(video), atol=5e-2)
+
+
 def test_latent_stats_are_part_of_the_config(tmp_path):
     cfg = TokenizerConfig(base_channels=16, channel_mult=(1, 2), num_res_blocks=1, latent_channels=2,
                           latent_mean=(0.5, -0.5), latent_std=(2.0, 4.0))

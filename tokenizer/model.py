@@ -680,13 +680,14 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
 
     # -- persistence -------------------------------------------------------------------
 
-    def save_pretrained(self, save_directory: str | Path) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` (atomic per file)."""
+    def save_pretrained(self, save_directory: str | Path, dtype: torch.dtype | None = None) -> Path:
+        """Write ``config.json`` and ``model.safetensors`` (atomic per file); ``dtype`` (e.g.
+        ``torch.float16`` for bundled weights) casts the stored tensors, loading casts them back."""
         from safetensors.torch import save_file
 
         out = Path(save_directory)
         out.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
+        state = {k: v.detach().to(dtype or v.dtype).contiguous().cpu() for k, v in self.state_dict().items()}
         _atomic_write(out / self.config_name, lambda p: p.write_text(json.dumps(
             {"_class_name": type(self).__name__, **asdict(self._cfg)}, indent=2) + "\n"))
         _atomic_write(out / self.weights_name, lambda p: save_file(state, str(p)))
