@@ -172,10 +172,10 @@ def test_masked_text_tokens_are_ignored():
 
 def test_rope_scores_depend_only_on_relative_position():
     cfg = PRESETS["test"]
-    cos, sin = rope_frequencies(cfg, 5, 4, 4, torch.device("cpu"))  # N = 80 positions, t-major
+    rot = rope_frequencies(cfg, 5, 4, 4, torch.device("cpu"))  # N = 80 positions, t-major
     q = torch.randn(cfg.head_dim).expand(1, 1, 80, -1)
     k = torch.randn(cfg.head_dim).expand(1, 1, 80, -1)
-    rq, rk = apply_rope(q, cos, sin)[0, 0], apply_rope(k, cos, sin)[0, 0]
+    rq, rk = apply_rope(q, rot)[0, 0], apply_rope(k, rot)[0, 0]
 
     def idx(t, h, w):
         return (t * 4 + h) * 4 + w
@@ -185,7 +185,7 @@ def test_rope_scores_depend_only_on_relative_position():
     s3 = rq[idx(4, 3, 3)] @ rk[idx(3, 2, 1)]
     assert torch.allclose(s1, s2, atol=1e-4)
     assert not torch.allclose(s1, s3, atol=1e-4)
-    assert torch.allclose(apply_rope(q, cos, sin).norm(dim=-1), q.norm(dim=-1), atol=1e-5)  # a rotation
+    assert torch.allclose(apply_rope(q, rot).norm(dim=-1), q.norm(dim=-1), atol=1e-5)  # a rotation
 
 
 def test_bad_inputs_raise_clear_errors():
