@@ -414,7 +414,7 @@ def weights_sha256(tokenizer_dir: Path) -> str:
     return h.hexdigest()
 
 
-def _tokenizer_dir(tokenizer: str | os.PathLike) -> Path:
+def tokenizer_dir(tokenizer: str | os.PathLike) -> Path:
     from cosmos_lite.tokenizer import PRESETS
     from cosmos_lite.tokenizer.model import BUNDLED_DIR
 
@@ -522,7 +522,7 @@ def tokenize_videos(
     out = Path(out_dir)
     device = _resolve_device(options.device)
     procs = _Processes(str(device))
-    tok_dir = _tokenizer_dir(tokenizer)
+    tok_dir = tokenizer_dir(tokenizer)
     tok = VideoTokenizer.from_pretrained(tok_dir)
     cfg = tok.config
     _check_against_tokenizer(options, cfg)
@@ -795,7 +795,7 @@ def detokenize_clips(
     if bad:
         raise ValueError(f"clip indices {bad} out of range: {token_dir} holds clips 0..{len(ds) - 1}")
     source = tokenizer if tokenizer is not None else ds.job["tokenizer"]["source"]
-    tok_dir = _tokenizer_dir(source)
+    tok_dir = tokenizer_dir(source)
     if weights_sha256(tok_dir) != ds.job["tokenizer"]["sha256"]:
         raise ValueError(f"{source}: not the tokenizer these shards were made with (weights sha256 differs from "
                          f"{ds.job['tokenizer']['sha256'][:12]}... in {JOB_FILE})")

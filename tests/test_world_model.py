@@ -206,7 +206,7 @@ def test_generate_cli_bad_inputs(world_dir, tmp_path, capsys, extra, message):
     assert not (tmp_path / "c.mp4").exists()
 
 
-def test_train_diffusion_cli_on_tokenized_scenes_then_resume(world_dir, tmp_path):
+def test_train_diffusion_cli_on_tokenized_scenes_then_resume(world_dir, tmp_path, capsys):
     """scenes export -> tokenize (captions + actions ride along) -> train diffusion -> generate."""
     tok = str(world_dir / "tokenizer")
     assert main(["scenes", "export", "--n", "2", "--frames", "9", "--size", "32x48", "--out",
@@ -220,6 +220,13 @@ def test_train_diffusion_cli_on_tokenized_scenes_then_resume(world_dir, tmp_path
     metrics = [json.loads(ln) for ln in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
     assert [m["step"] for m in metrics if m["kind"] == "train"][-1] == 4
     assert "val_loss" in [m for m in metrics if m["kind"] == "val"][-1]
+    other_tok = tmp_path / "other-tok"
+    VideoTokenizer(TOK_PRESETS["tiny-cv"]).save_pretrained(other_tok)
+    for bad, message in ((["--tokenizer", str(other_tok), "--frames", "9", "--size", "32x48"], "weights sha256 differ"),
+                         (["--tokenizer", tok, "--frames", "5", "--size", "32x48"], "holds 9-frame clips")):
+        assert main(["train", "diffusion", "--out", str(tmp_path / "bad"), "--data", str(tmp_path / "lat"),
+                     "--preset", "test", "--steps", "1", "--no-progress", *bad]) == 2
+        assert message in capsys.readouterr().err
     assert main([*common, "--resume", "--steps", "6"]) == 0
     final = tmp_path / "run" / "final"
     assert {"config.json", "model.safetensors", "world.json", "tokenizer"} <= {p.name for p in final.iterdir()}

@@ -54,6 +54,21 @@ def encode_frames(tokenizer: VideoTokenizer, frames: np.ndarray) -> torch.Tensor
     return tokenizer.encode(frames_to_video(frames))[0].float()
 
 
+def check_shards_match(root: str | Path, tokenizer: str, frames: int, size: tuple[int, int]) -> None:
+    """The latents in ``root`` must come from ``tokenizer`` at this clip length and size, or the DiT
+    would learn one latent space and be decoded with another."""
+    from cosmos_lite.tokenize import tokenizer_dir, weights_sha256
+
+    job = TokenShards(root).job
+    if weights_sha256(tokenizer_dir(tokenizer)) != job["tokenizer"]["sha256"]:
+        raise ValueError(f"{root} was tokenized with {job['tokenizer']['source']}, not with --tokenizer {tokenizer} "
+                         "(weights sha256 differ)")
+    opts = job["options"]
+    if opts["clip_frames"] != frames or tuple(opts["size"]) != tuple(size):
+        raise ValueError(f"{root} holds {opts['clip_frames']}-frame clips at {opts['size'][0]}x{opts['size'][1]}; "
+                         f"this run expects {frames} frames at {size[0]}x{size[1]} (--frames / --size)")
+
+
 class ShardLatentStream(_PositionStream):
     """Endless random clips of a ``cosmos-lite tokenize`` directory (sample n fixed by seed, n, rank)."""
 
@@ -110,6 +125,8 @@ class DiffusionTask:
         if PRESETS[run.preset].latent_channels != tc.latent_dim:
             raise ValueError(f"DiT preset {run.preset!r} takes {PRESETS[run.preset].latent_channels} latent "
                              f"channels, the tokenizer gives {tc.latent_dim}")
+        if src != "scenes":
+            check_shards_match(src, run.data.tokenizer, run.data.frames, run.data.size)
         self.text = TextEncoder(run.data.text_encoder)
         if self.text.dim != PRESETS[run.preset].text_dim:
             raise ValueError(f"the text encoder gives {self.text.dim}-wide embeddings, DiT preset {run.preset!r} "
