@@ -272,3 +272,36 @@ def test_train_diffusion_text_encoder_flag(world_dir, tmp_path, capsys):
     assert "gives 32-wide embeddings" in capsys.readouterr().err
     assert main([*argv, "--text-encoder", str(tmp_path / "nope")]) == 2
     assert "nope" in capsys.readouterr().err
+
+
+def test_bundle_world_model_names_the_tokenizer_and_halves_the_dit(world_dir, tmp_path):
+    """The packaged layout: fp16 DiT, world.json pointing at a tokenizer elsewhere, same clips."""
+    from cosmos_lite.train.diffusion_task import bundle_world_model
+
+    shipped_tok = tmp_path / "tok-fp16"
+    VideoTokenizer.from_pretrained(world_dir / "tokenizer").save_pretrained(shipped_tok, dtype=torch.float16)
+    # the run trained on the shipped (fp16-rounded) tokenizer: its own copy holds the same values
+    run = tmp_path / "run-final"
+    import shutil
+
+    shutil.copytree(world_dir, run)
+    VideoTokenizer.from_pretrained(shipped_tok).save_pretrained(run / "tokenizer")
+
+    out = bundle_world_model(run, tmp_path / "bundle", str(shipped_tok))
+    assert sorted(p.name for p in out.iterdir()) == ["config.json", "model.safetensors", "world.json"]
+    assert json.loads((out / "world.json").read_text())["tokenizer"] == str(shipped_tok)
+    from safetensors import safe_open
+
+    with safe_open(str(out / "model.safetensors"), "pt") as f:
+        assert all(f.get_tensor(k).dtype == torch.float16 for k in f.keys())
+    a, b = gen(load(run, StubGuard())).frames, gen(load(out, StubGuard())).frames
+    assert np.abs(a.astype(int) - b.astype(int)).mean() < 1.0  # fp16 DiT weights: same clip to rounding
+
+    other = tmp_path / "other-tok"
+    torch.manual_seed(1)
+    VideoTokenizer(TOK_PRESETS["tiny-cv"]).save_pretrained(other)
+    with pytest.raises(ValueError, match="not the tokenizer"):
+        bundle_world_model(run, tmp_path / "bundle2", str(other))
+    assert not (tmp_path / "bundle2").exists()
+    with pytest.raises(FileNotFoundError, match="world.json"):
+        bundle_world_model(tmp_path, tmp_path / "bundle3", str(shipped_tok))

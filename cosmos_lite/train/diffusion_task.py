@@ -229,3 +229,36 @@ def export_world_model(model: DiT, tokenizer: VideoTokenizer, run: DiffusionRunC
     tmp.rename(out_dir)
     shutil.rmtree(old, ignore_errors=True)
     return out_dir
+
+
+def bundle_world_model(model_dir: str | Path, out_dir: str | Path, tokenizer: str,
+                       dtype: torch.dtype = torch.float16) -> Path:
+    """Repackage a trained world model (``RUN/final``) the way the package ships it: the DiT cast
+    to ``dtype`` (half the bytes; loading casts back) and a ``world.json`` that names ``tokenizer``
+    (a bundled name such as ``"default-cv"``, or a directory) instead of carrying a copy.
+
+    Refuses unless ``tokenizer`` holds exactly the weights the DiT was trained with, or the
+    bundle would decode its latents with another latent space."""
+    from cosmos_lite.world import WorldConfig
+
+    src = Path(model_dir)
+    if not (src / "world.json").is_file():
+        raise FileNotFoundError(f"{src}: no world.json (expected RUN/final of `cosmos-lite train diffusion`)")
+    cfg = WorldConfig.from_dict(json.loads((src / "world.json").read_text()))
+    own = VideoTokenizer.from_pretrained(src / cfg.tokenizer if (src / cfg.tokenizer).is_dir() else cfg.tokenizer)
+    named = VideoTokenizer.from_pretrained(tokenizer)
+    a, b = own.state_dict(), named.state_dict()
+    if a.keys() != b.keys() or any(not torch.equal(a[k].float(), b[k].float()) for k in a) \
+            or own.config != named.config:
+        raise ValueError(f"{tokenizer!r} is not the tokenizer {src} was trained with (weights or config differ)")
+    out = Path(out_dir)
+    tmp = out.with_name(out.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    DiT.from_pretrained(src).save_pretrained(tmp, dtype=dtype)
+    cfg = WorldConfig(**{**cfg.to_dict(), "tokenizer": str(tokenizer)})
+    (tmp / "world.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    for f in tmp.iterdir():
+        f.chmod(0o644)  # package data: readable by every user of the install
+    shutil.rmtree(out, ignore_errors=True)
+    tmp.rename(out)
+    return out
