@@ -97,7 +97,7 @@ def test_evaluate_writes_metrics_and_png(world_dir, classifier_dir, tmp_path):
 
     c = r["prompted_condition"]
     assert c["clips"] == 2 and c["classifier"] == str(classifier_dir) and len(c["per_clip"]) == 2
-    for key in ("generated", "true_clips"):
+    for key in ("generated", "true_clips", "tokenizer_clips"):
         assert set(c[key]) == {"weather", "lighting", "shown"}
         assert all(v in (0.0, 0.5, 1.0) for v in c[key].values())
         assert c[key]["shown"] <= min(c[key]["weather"], c[key]["lighting"])

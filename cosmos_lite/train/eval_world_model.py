@@ -17,7 +17,8 @@ the model's ``config.size`` and ``config.fps``, ``frames`` long (default: the mo
    reads weather and lighting off the generated clip. A clip *shows* its condition
    when both the weather and the lighting match the scenario (a caption without a
    lighting word means day). The classifier also reads the true clips, so its own
-   errors can be told apart from the generator's.
+   errors can be told apart from the generator's, and their tokenizer round trips, the
+   ceiling: generated clips are decoded by the same tokenizer and share its blur.
 3. **Steering.** From the same first frames, generate twice under constant curvature
    +c (left) and -c (right) with zero acceleration, and replay the simulator under the
    same actions. The scene content's horizontal shift from the last condition frame
@@ -320,6 +321,9 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path,
             sc = clip.scenario
             gen = wm.generate(clip.caption, seed=settings.seed + i, **gen_kw)
             on_gen, on_true = clf.predict_clip(gen.frames), clf.predict_clip(clip.frames)
+            # the ceiling: what the classifier reads once the true clip went through the tokenizer,
+            # whose blur the generator cannot get under (its clips are decoded by the same tokenizer)
+            on_recon = clf.predict_clip(_reconstruct(wm.tokenizer, clip.frames))
 
             def judged(p: dict) -> dict:
                 w_ok, l_ok = p["weather"] == sc.weather, p["lighting"] == sc.lighting
@@ -328,7 +332,8 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path,
                         "p_lighting": float(p["lighting_probs"][sc.lighting])}
 
             rows.append({"seed": i, "caption": clip.caption, "weather": sc.weather, "lighting": sc.lighting,
-                         "named": list(sc.conditions), "generated": judged(on_gen), "true_clip": judged(on_true)})
+                         "named": list(sc.conditions), "generated": judged(on_gen), "true_clip": judged(on_true),
+                         "tokenizer_clip": judged(on_recon)})
             bar.update(1)
 
         def rates(key: str) -> dict:
@@ -339,6 +344,7 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path,
         trusted = [r for r in rows if r["true_clip"]["shown"]]
         prompted = {"clips": settings.prompts, "classifier": clf_source,
                     "generated": rates("generated"), "true_clips": rates("true_clip"),
+                    "tokenizer_clips": rates("tokenizer_clip"),
                     "shown_where_classifier_right_on_truth": _mean(r["generated"]["shown"] for r in trusted),
                     "clips_classifier_right_on_truth": len(trusted), "per_clip": rows}
 
@@ -456,10 +462,11 @@ def format_table(result: dict) -> str:
     if c:
         lines += ["", f"Prompted condition ({c['clips']} text-to-world clips from test captions; classifier: "
                       f"{c['classifier']})",
-                  f"{'':<22} {'generated':>9} {'true clips':>10}"]
+                  f"{'':<22} {'generated':>9} {'true clips':>10} {'tokenizer':>10}"]
         for k, name in (("weather", "weather matches"), ("lighting", "lighting matches"),
                         ("shown", "condition shown")):
-            lines.append(f"{name:<22} {_f(c['generated'][k], '.3f'):>9} {_f(c['true_clips'][k], '.3f'):>10}")
+            lines.append(f"{name:<22} {_f(c['generated'][k], '.3f'):>9} {_f(c['true_clips'][k], '.3f'):>10} "
+                         f"{_f(c['tokenizer_clips'][k], '.3f'):>10}")
         lines.append(f"shown where the classifier is right on the true clip: "
                      f"{_f(c['shown_where_classifier_right_on_truth'], '.3f')} "
                      f"({c['clips_classifier_right_on_truth']} clips)")
