@@ -118,3 +118,44 @@ def test_run_config_json_round_trip_and_validation():
         TokenizerTask(replace(run, data=replace(run.data, frames=6)))
     with pytest.raises(ValueError, match="unknown tokenizer preset"):
         TokenizerTask(replace(run, preset="nope"))
+
+
+def test_decoder_finetune_keeps_the_latent_space_and_sharpens_the_decoder(tmp_path):
+    """--finetune-decoder: encoder weights and latent stats stay exactly the base's; the decoder learns."""
+    from cosmos_lite.tokenizer import PRESETS, VideoTokenizer
+
+    torch.manual_seed(0)
+    cfg = replace(PRESETS["tiny-cv"], latent_mean=tuple([0.1] * 16), latent_std=tuple([2.0] * 16))
+    base_dir = tmp_path / "base"
+    VideoTokenizer(cfg).save_pretrained(base_dir)
+    base = VideoTokenizer.from_pretrained(base_dir)
+
+    run = replace(_run(steps=8, lr=4e-3, ckpt_every=4), finetune_decoder=str(base_dir))
+    assert TokenizerRunConfig.from_dict(run.to_dict()) == run  # survives --resume's round trip
+    task = TokenizerTask(run)
+    before = evaluate_reconstruction(base, task.val_clips(), torch.device("cpu"))
+    res = fit(task, run.train, tmp_path / "run", run.to_dict())
+    tuned = VideoTokenizer.from_pretrained(tmp_path / "run" / "final")
+
+    assert tuned.config == base.config  # latent_mean / latent_std not re-measured
+    b, t = base.state_dict(), tuned.state_dict()
+    assert all(torch.equal(b[k], t[k]) for k in b if k.startswith("encoder."))
+    assert any(not torch.equal(b[k], t[k]) for k in b if k.startswith("decoder."))
+    assert res.validations[-1]["psnr"] > before["psnr"]
+    clip = torch.stack(task.val_clips()[:1])
+    with torch.no_grad():
+        assert torch.equal(tuned.encode(clip), base.encode(clip))  # same latents: models trained on them still fit
+
+
+def test_decoder_finetune_cli_errors(tmp_path, capsys):
+    from cosmos_lite.cli import main
+    from cosmos_lite.tokenizer import PRESETS, VideoTokenizer
+
+    VideoTokenizer(PRESETS["tiny-dv"]).save_pretrained(tmp_path / "dv")
+    common = ["train", "tokenizer", "--data", "scenes", "--out", str(tmp_path / "r"), "--no-progress"]
+    assert main([*common, "--finetune-decoder", str(tmp_path / "dv")]) == 2
+    assert "only continuous tokenizers" in capsys.readouterr().err
+    assert main([*common, "--finetune-decoder", str(tmp_path / "dv"), "--preset", "tiny-cv"]) == 2
+    assert "drop --preset" in capsys.readouterr().err
+    assert main([*common, "--finetune-decoder", str(tmp_path / "nope")]) == 2
+    assert "nope" in capsys.readouterr().err

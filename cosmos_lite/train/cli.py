@@ -27,6 +27,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", default=None, help="'scenes' (rendered on the fly) or a folder of videos")
     p.add_argument("--val-data", default=None, help="'scenes' (val split) or a folder of videos")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--finetune-decoder", default=None, metavar="TOKENIZER",
+                   help="start from this trained continuous tokenizer (directory or bundled name) and train its "
+                        "decoder only: the latent space stays fixed, so world models trained on it keep working")
     _add_train_flags(p)
     g = p.add_argument_group("data")
     g.add_argument("--frames", type=positive_int, help="clip length, 1 + k*t (e.g. 17, 33)")
@@ -155,7 +158,10 @@ def build_run_config(args: argparse.Namespace):
             "fps": args.fps, "val_clips": args.val_clips}
     loss = {"l1": args.l1, "ssim": args.ssim, "temporal": args.temporal, "adv": args.adv,
             "adv_start_step": args.adv_start_step}
-    return base.with_overrides(train, data, loss, preset=args.preset)
+    if args.finetune_decoder and args.preset:
+        raise ValueError("--finetune-decoder takes its architecture from the tokenizer it starts from; drop --preset")
+    return base.with_overrides(train, data, loss, preset=args.preset,
+                               finetune_decoder=None if args.resume else args.finetune_decoder)
 
 
 def _train_tokenizer(args: argparse.Namespace) -> int:

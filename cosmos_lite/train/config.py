@@ -117,6 +117,10 @@ class TokenizerRunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
     loss: TokenizerLossConfig = field(default_factory=TokenizerLossConfig)
+    # A trained continuous tokenizer (directory or bundled name) whose decoder alone is trained
+    # further: its encoder and latent statistics stay fixed, so the latent space does not move
+    # and world models trained on it keep working with the sharper decoder. None = train all.
+    finetune_decoder: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "tokenizer", **asdict(self)}
@@ -136,6 +140,7 @@ class TokenizerRunConfig:
             train=_sub(TrainConfig, d.get("train", {})),
             data=_sub(DataConfig, d.get("data", {})),
             loss=_sub(TokenizerLossConfig, d.get("loss", {})),
+            finetune_decoder=d.get("finetune_decoder"),
         )
 
     @classmethod
@@ -143,10 +148,11 @@ class TokenizerRunConfig:
         return cls.from_dict(json.loads(text))
 
     def with_overrides(self, train: dict[str, Any], data: dict[str, Any], loss: dict[str, Any],
-                       preset: str | None = None) -> "TokenizerRunConfig":
+                       preset: str | None = None, finetune_decoder: str | None = None) -> "TokenizerRunConfig":
         """A copy with the given (already typed) fields replaced; ``None`` values are ignored."""
         return replace(self, preset=preset or self.preset, train=_updated(self.train, train),
-                       data=_updated(self.data, data), loss=_updated(self.loss, loss))
+                       data=_updated(self.data, data), loss=_updated(self.loss, loss),
+                       finetune_decoder=finetune_decoder or self.finetune_decoder)
 
 
 def _updated(obj, changes: dict[str, Any]):

@@ -103,7 +103,15 @@ class TokenizerTask:
 
     def __init__(self, run: TokenizerRunConfig):
         self.run = run
-        self.cfg = tokenizer_config(run.preset)
+        self.base: VideoTokenizer | None = None
+        if run.finetune_decoder:
+            self.base = VideoTokenizer.from_pretrained(run.finetune_decoder)
+            if self.base.config.mode != "continuous":
+                raise ValueError(f"--finetune-decoder {run.finetune_decoder}: only continuous tokenizers "
+                                 f"(this one is {self.base.config.mode!r})")
+            self.cfg = self.base.config
+        else:
+            self.cfg = tokenizer_config(run.preset)
         data = run.data
         check_clip_shape(self.cfg, data.frames, data.size)
         self.adversarial = run.loss.adv_start_step is not None
@@ -120,7 +128,11 @@ class TokenizerTask:
     # -- engine protocol ------------------------------------------------------------------
 
     def build_modules(self) -> dict[str, nn.Module]:
-        mods: dict[str, nn.Module] = {"model": VideoTokenizer(self.cfg)}
+        model = VideoTokenizer(self.cfg)
+        if self.base is not None:
+            model.load_state_dict(self.base.state_dict(), strict=True)
+            model.encoder.requires_grad_(False)  # no grads: AdamW skips it, autograd records nothing
+        mods: dict[str, nn.Module] = {"model": model}
         if self.adversarial:
             mods["disc"] = PatchDiscriminator3D(self.run.loss.disc_channels)
         return mods
@@ -158,7 +170,10 @@ class TokenizerTask:
         return evaluate_reconstruction(model, self.val_clips(), device)
 
     def export(self, model: nn.Module, out_dir: Path) -> None:
-        export_tokenizer(model, out_dir, self.stats_clips() if self.cfg.mode == "continuous" else [])
+        # a decoder fine-tune keeps the base's latent statistics: re-measuring them would move the
+        # normalised latent space (by rounding, if nothing else) under the models trained on it
+        measure = self.cfg.mode == "continuous" and self.base is None
+        export_tokenizer(model, out_dir, self.stats_clips() if measure else [])
 
     # -- data for validation and latent statistics ----------------------------------------
 
