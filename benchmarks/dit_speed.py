@@ -3,6 +3,7 @@
     python benchmarks/dit_speed.py [--preset small|base] [--size 64x96|128x192] [--frames 33]
                                    [--batch 2] [--iters 10] [--warmup 2] [--threads N]
                                    [--device cpu|cuda] [--peak-tflops 989] [--cosmos-timestep both|frame|sample]
+                                   [--bf16]
 
 Two measurements per model, same inputs, same process, iterations interleaved
 (ours, theirs, ours, theirs, ...) so that load on a shared box hits both alike;
@@ -35,8 +36,8 @@ count. Matching choices:
 - ``extra_pos_embed_type=None`` (ours has RoPE only, like Cosmos-Predict2),
   ``rope_scale=(1, 1, 1)`` (ours: theta 10000 on every axis, no NTK scaling),
   ``max_size`` at least the latent size. Differences left as the APIs fix them:
-  diffusers has no biases in attention-out / MLP and uses exact GELU; ours has
-  biases and tanh GELU; ours also embeds actions (the product configuration).
+  diffusers has no biases in attention-out / MLP; ours has biases; both use
+  exact GELU; ours also embeds actions (the product configuration).
 
 Weights are random (ours starts from its adaLN-Zero init); speed does not
 depend on their values.
@@ -48,9 +49,10 @@ their ratio equals the throughput ratio. "executed GFLOP/fwd" is what each
 implementation runs, counted with torch.utils.flop_counter.FlopCounterMode
 (math attention, so that attention is counted on CPU too).
 
-On CPU everything runs in fp32 (bf16 is ~100x slower on CPUs without AMX); on
-CUDA under bf16 autocast, and MFU assumes ``--peak-tflops`` dense bf16 (989 for
-an H100 SXM).
+On CPU everything runs in fp32 unless ``--bf16`` (bf16 autocast, the training
+precision on CPUs with native bf16, AVX512-BF16 or AMX; on AVX2-only CPUs it is
+emulated and ~100x slower); on CUDA always under bf16 autocast, and MFU assumes
+``--peak-tflops`` dense bf16 (989 for an H100 SXM).
 """
 
 from __future__ import annotations
@@ -174,6 +176,7 @@ def main() -> None:
                     help="dense bf16 peak of the GPU for MFU (H100 SXM: 989)")
     ap.add_argument("--cosmos-timestep", default="both", choices=["frame", "sample", "both"],
                     help="diffusers timestep: per latent frame [B,1,T,1,1] (like ours), per sample [B], or both rows")
+    ap.add_argument("--bf16", action="store_true", help="bf16 autocast on CPU too (CUDA always uses it)")
     a = ap.parse_args()
 
     if a.threads:
@@ -189,9 +192,10 @@ def main() -> None:
     n_tok = (T // pt) * (H // ph) * (W // pw)
 
     cuda = a.device == "cuda"
+    bf16 = cuda or a.bf16
 
     def autocast():
-        return torch.autocast("cuda", dtype=torch.bfloat16) if cuda else contextlib.nullcontext()
+        return torch.autocast(a.device, dtype=torch.bfloat16) if bf16 else contextlib.nullcontext()
 
     def sync():
         if cuda:
@@ -214,12 +218,8 @@ def main() -> None:
             out = call(m, inp)
             assert out.shape == inp["x"].shape, (name, out.shape)
 
-    if cuda:
-        dev_name = torch.cuda.get_device_name()
-        prec = "bf16 autocast"
-    else:
-        dev_name = cpu_name()
-        prec = "fp32"
+    dev_name = torch.cuda.get_device_name() if cuda else cpu_name()
+    prec = "bf16 autocast" if bf16 else "fp32"
     print(f"machine: {dev_name}, {torch.get_num_threads()} torch threads, torch {torch.__version__}, {prec}, "
           f"load average {os.getloadavg()[0]:.2f}")
     print(f"preset {a.preset}: dim {cfg.dim}, depth {cfg.depth}, heads {cfg.num_heads} x {cfg.head_dim}, "
