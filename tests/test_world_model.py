@@ -297,6 +297,14 @@ def test_bundle_world_model_names_the_tokenizer_and_halves_the_dit(world_dir, tm
     a, b = gen(load(run, StubGuard())).frames, gen(load(out, StubGuard())).frames
     assert np.abs(a.astype(int) - b.astype(int)).mean() < 1.0  # fp16 DiT weights: same clip to rounding
 
+    # a fine-tuned decoder keeps the latent space: accepted
+    tuned = VideoTokenizer.from_pretrained(shipped_tok)
+    with torch.no_grad():
+        for p in tuned.decoder.parameters():
+            p.add_(0.01)
+    tuned.save_pretrained(tmp_path / "tuned-tok")
+    assert bundle_world_model(run, tmp_path / "bundle-tuned", str(tmp_path / "tuned-tok")).is_dir()
+
     other = tmp_path / "other-tok"
     torch.manual_seed(1)
     VideoTokenizer(TOK_PRESETS["tiny-cv"]).save_pretrained(other)

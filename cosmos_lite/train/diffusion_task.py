@@ -237,8 +237,8 @@ def bundle_world_model(model_dir: str | Path, out_dir: str | Path, tokenizer: st
     to ``dtype`` (half the bytes; loading casts back) and a ``world.json`` that names ``tokenizer``
     (a bundled name such as ``"default-cv"``, or a directory) instead of carrying a copy.
 
-    Refuses unless ``tokenizer`` holds exactly the weights the DiT was trained with, or the
-    bundle would decode its latents with another latent space."""
+    Refuses unless ``tokenizer`` has the encoder and latent statistics the DiT was trained with
+    (its latent space); the decoder may differ (``train tokenizer --finetune-decoder``)."""
     from cosmos_lite.world import WorldConfig
 
     src = Path(model_dir)
@@ -247,10 +247,11 @@ def bundle_world_model(model_dir: str | Path, out_dir: str | Path, tokenizer: st
     cfg = WorldConfig.from_dict(json.loads((src / "world.json").read_text()))
     own = VideoTokenizer.from_pretrained(src / cfg.tokenizer if (src / cfg.tokenizer).is_dir() else cfg.tokenizer)
     named = VideoTokenizer.from_pretrained(tokenizer)
-    a, b = own.state_dict(), named.state_dict()
+    a, b = own.encoder.state_dict(), named.encoder.state_dict()
     if a.keys() != b.keys() or any(not torch.equal(a[k].float(), b[k].float()) for k in a) \
             or own.config != named.config:
-        raise ValueError(f"{tokenizer!r} is not the tokenizer {src} was trained with (weights or config differ)")
+        raise ValueError(f"{tokenizer!r} is not the tokenizer {src} was trained with (encoder weights or config "
+                         "differ: another latent space)")
     out = Path(out_dir)
     tmp = out.with_name(out.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
