@@ -31,6 +31,16 @@ made 2 threads ~10x slower on the busy box): default-cv, batch 1, 17x64x96 runs 
 recipe's 1200 steps x 2 micro-batches is ~10 hours there, a few hours on a
 dedicated many-core or AMX machine. Give threads back (unset OMP_NUM_THREADS) on an idle machine.
 
+The bundled ``default-cv`` (``tokenizer/weights/default-cv``, fp16) is the CPU recipe shrunk to
+the world model's 64x96 (27 minutes on a 2-core EPYC with AVX512-BF16, bf16 autocast, ~0.45 s
+per step; 22.1 dB val PSNR at the end, still rising: it is CPU-budget-limited, not converged)::
+
+    cosmos-lite train tokenizer --recipe cpu --preset default-cv --data scenes --out runs/tok-cv \
+        --frames 17 --size 64x96 --batch-size 2 --grad-accum 1 --steps 3200 --warmup-steps 60 --lr 1e-3 \
+        --val-every 400 --ckpt-every 100 --workers 1
+    python -c "import torch; from cosmos_lite.tokenizer import VideoTokenizer as V; \
+        V.from_pretrained('runs/tok-cv/final').save_pretrained('tokenizer/weights/default-cv', dtype=torch.float16)"
+
 The adversarial stage is off in both recipes (``--adv-start-step N`` turns it
 on); every other field can be overridden by a flag (``--steps``, ``--lr``, ...).
 The GPU step count is an estimate (not measured: no GPU was available when
@@ -93,18 +103,24 @@ def recipe(budget: Budget, preset: str = "default-cv") -> TokenizerRunConfig:
 #
 # CPU: the 4.6M-parameter "small" DiT on 33x64x96 clips (9 x 8 x 12 latents, 216 tokens), from a
 # tokenize directory (encoding on the fly costs more than the DiT step on a CPU). The bundled
-# default was made this way (2-core AVX2 EPYC, fp32, 2 threads: ~0.75 s per step, ~50 minutes)::
+# default was made this way, on the bundled default-cv tokenizer (2-core EPYC with AVX512-BF16,
+# bf16 autocast: ~0.33 s per step, 45 minutes; export 25 minutes, tokenize 3.5 minutes)::
 #
 #     cosmos-lite scenes export --n 1200 --frames 65 --size 64x96 --split train --lossless --out data/scenes-64
 #     cosmos-lite tokenize data/scenes-64/manifest.jsonl --tokenizer default-cv --size 64x96 \
-#         --clip-frames 33 --stride 32 --out data/latents-64
-#     cosmos-lite train diffusion --recipe cpu --data data/latents-64 --out runs/dit-cpu
+#         --clip-frames 33 --stride 32 --fps 10 --out data/latents-64
+#     cosmos-lite train diffusion --recipe cpu --data data/latents-64 --out runs/dit
+#     python -c "from cosmos_lite.train.diffusion_task import bundle_world_model as b; \
+#         b('runs/dit/final', 'generators/diffusion/weights/default', 'default-cv')"
+#
+# (`bundle_world_model` casts the DiT to fp16 and points world.json at the bundled tokenizer,
+# after checking that it holds exactly the weights the DiT was trained with.)
 #
 # GPU: the 10.6M "base" DiT at 128x192 (864 tokens), scenes encoded on the fly by the loader workers.
 
 _DIFFUSION_CPU = DiffusionRunConfig(
     preset="small",
-    train=TrainConfig(steps=4000, batch_size=8, grad_accum=1, lr=5e-4, warmup_steps=100, min_lr_ratio=0.1,
+    train=TrainConfig(steps=8000, batch_size=8, grad_accum=1, lr=5e-4, warmup_steps=100, min_lr_ratio=0.1,
                       clip_grad=1.0, ema_decay=0.999, mixed_precision="bf16", log_every=20, val_every=500,
                       ckpt_every=100, keep_checkpoints=2, num_workers=0),
     data=LatentDataConfig(source="scenes", tokenizer="default-cv", frames=33, size=(64, 96), fps=10.0, val_clips=8),
