@@ -108,16 +108,18 @@ def test_evaluate_writes_metrics_and_png(world_dir, classifier_dir, tmp_path):
     st = r["steering"]
     assert st["clips"] == 1 and st["curvature"] == 0.01 and len(st["per_clip"]) == 1
     one = st["per_clip"][0]
-    for who in ("generated", "simulator"):
+    for who in ("generated", "simulator", "tokenizer"):
         assert one[f"{who}_diff"] == pytest.approx(one[f"{who}_left"] - one[f"{who}_right"])
         assert one[f"{who}_sign"] in (-1, 0, 1)
     assert st["agreement"] in (0.0, 1.0)
+    assert st["closer_to_matching_turn"] in (0.0, 0.5, 1.0)
+    assert st["closer_to_matching_turn"] == (one["closer_left"] + one["closer_right"]) / 2
 
     assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(r))
     assert (out / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     table = format_table(r)
     for text in ("Prediction", "(0,1] s", "repeat-last", "Prompted condition", "condition shown", "Steering",
-                 "simulator", "agreement"):
+                 "simulator", "agreement", "same steering"):
         assert text in table
 
 
@@ -260,3 +262,35 @@ def test_steering_actions_line_up_with_replay():
     assert sim.frames.shape[0] == 5  # scene frames 4..8: the last condition frame, then the rollout
     assert np.array_equal(sim.frames[0], clip.frames[4])  # frame 4 does not depend on action 4
     assert not np.array_equal(sim.frames[-1], clip.frames[-1])
+
+
+def test_steering_measure_credits_an_oracle_and_not_a_model_that_ignores_actions(world_dir, tmp_path, monkeypatch):
+    """A 'world model' that returns the simulator's own clip under the given actions is closer to the
+    matching turn every time; one that ignores actions is never credited with both turns."""
+    from cosmos_lite.scenes import Scenario, render, replay
+    from cosmos_lite.world import GeneratedClip, WorldModel
+
+    T = 17
+    scenarios = {}
+    for i in range(2):
+        sc = Scenario.sample(i, split="test", duration=T / 10 + 1e-6)
+        scenarios[render(sc, T, SIZE, 10.0).caption] = sc
+
+    def oracle(self, prompt, video=None, actions=None, num_frames=33, **kw):
+        sc = scenarios[prompt]
+        truth = render(sc, num_frames, SIZE, 10.0).frames
+        sim = replay(sc, from_frame=4, actions=np.asarray(actions)[4:], size=SIZE, fps=10.0).frames
+        return GeneratedClip(np.concatenate([truth[:4], sim]), 10.0, {"condition_frames": 5})
+
+    def blind(self, prompt, video=None, actions=None, num_frames=33, **kw):
+        truth = render(scenarios[prompt], num_frames, SIZE, 10.0).frames
+        return GeneratedClip(truth, 10.0, {"condition_frames": 5})  # same clip whatever the steering
+
+    settings = WorldEvalSettings(n=1, prompts=0, steering=2, frames=T, steps=1, progress=False, curvature=0.02)
+    monkeypatch.setattr(WorldModel, "generate", oracle)
+    st = evaluate_world_model(world_dir, tmp_path / "oracle", settings)["steering"]
+    assert st["closer_to_matching_turn"] == 1.0
+    assert st["generated_diff"] == pytest.approx(st["simulator_diff"])
+    monkeypatch.setattr(WorldModel, "generate", blind)
+    st = evaluate_world_model(world_dir, tmp_path / "blind", settings)["steering"]
+    assert st["closer_to_matching_turn"] <= 0.5  # left and right clips are identical: one turn at most
