@@ -12,12 +12,7 @@ from cosmos_lite.tokenizer import VideoTokenizer
 from cosmos_lite.world import WorldModel, bundled_world_model_dir
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:

@@ -26,12 +26,7 @@ from cosmos_lite.generators.diffusion.model import apply_rope, rope_frequencies
 C, H, W = 16, 4, 6
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def randomized(model: DiT, seed: int = 0) -> DiT:

@@ -13,12 +13,7 @@ from cosmos_lite.tokenizer import PRESETS, VideoTokenizer
 from cosmos_lite.train.eval_tokenizer import h264_at_bpp, h264_roundtrip
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models; OpenMP spin-waits hurt on shared CPUs
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def test_eval_cli_writes_json_png_and_h264_comparison(tmp_path, capsys):

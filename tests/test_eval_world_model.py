@@ -36,12 +36,7 @@ SIZE = (32, 48)
 FAST = dict(n=2, prompts=2, steering=1, frames=9, cond_frames=5, steps=2, progress=False)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")

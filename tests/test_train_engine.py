@@ -15,14 +15,7 @@ from cosmos_lite.train.engine import fit
 from cosmos_lite.train.tokenizer_task import TokenizerTask, evaluate_reconstruction
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # Tiny convs gain nothing from 2 threads, and OpenMP spin-waits on a shared CPU
-    # slow them ~10x: run these single-threaded, then restore.
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _run(preset="tiny-cv", **train) -> TokenizerRunConfig:

@@ -22,12 +22,7 @@ from cosmos_lite.world import GenerationBlocked, WorldConfig, WorldModel
 SIZE = (32, 48)
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 @pytest.fixture(scope="module")
