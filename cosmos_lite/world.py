@@ -187,6 +187,13 @@ class WorldModel:
         if not isinstance(num_frames, int) or num_frames < 1:
             raise ValueError(f"num_frames must be a positive int, got {num_frames!r}")
         settings = SamplerSettings(steps=steps, guidance=guidance, solver=solver)  # validates
+        if actions is not None and not isinstance(actions, np.ndarray) and not torch.is_tensor(actions):
+            # lists (JSON, the CLI) become one array here, so the guardrail and the model see the same thing
+            try:
+                actions = np.asarray(actions, dtype=np.float32)
+            except (TypeError, ValueError):
+                raise ValueError("actions must be a [T, A] array of numbers (accel m/s^2, curvature 1/m per "
+                                 "frame)") from None
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         cond_frames = self._condition_frames(video)

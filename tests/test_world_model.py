@@ -162,6 +162,23 @@ def test_real_guardrail_blocks_an_unsafe_prompt_before_generation(world_dir):
         gen(wm, prompt=row["prompt"] if "prompt" in row else row["text"])
 
 
+def test_real_guardrail_takes_actions_as_lists(world_dir):
+    """JSON actions (lists, as `--actions` reads them) pass the real guardrail like arrays do."""
+    from cosmos_lite.guardrail import GuardrailRunner
+
+    wm = load(world_dir, GuardrailRunner())
+    rows = [[0.5, 0.001]] * 9
+    try:
+        a = gen(wm, prompt="rain, a car cuts in", actions=rows, seed=1).frames
+    except GenerationBlocked as err:  # an untrained model's clip may fail the output checks, never the request
+        assert err.stage != "request", err
+    else:
+        b = gen(load(world_dir, StubGuard()), prompt="rain, a car cuts in", actions=np.asarray(rows), seed=1).frames
+        assert a.shape == b.shape
+    with pytest.raises(ValueError, match=r"\[T, A\] array of numbers"):
+        gen(wm, actions=[[0.5, 0.001], [0.5]])
+
+
 def test_turning_the_guardrail_off_is_logged(world_dir, caplog):
     with caplog.at_level(logging.WARNING, logger="cosmos_lite.world"):
         wm = load(world_dir, None)
