@@ -152,3 +152,5 @@ def test_decoder_finetune_cli_errors(tmp_path, capsys):
     assert "drop --preset" in capsys.readouterr().err
     assert main([*common, "--finetune-decoder", str(tmp_path / "nope")]) == 2
     assert "nope" in capsys.readouterr().err
+    assert main([*common, "--finetune-decoder", str(tmp_path / "dv"), "--resume"]) == 2
+    assert "--resume continues" in capsys.readouterr().err

@@ -145,6 +145,10 @@ def build_run_config(args: argparse.Namespace):
     from .engine import resume_config
     from .recipes import recipe
 
+    if args.finetune_decoder and args.preset:
+        raise ValueError("--finetune-decoder takes its architecture from the tokenizer it starts from; drop --preset")
+    if args.finetune_decoder and args.resume:
+        raise ValueError("--finetune-decoder starts a run; --resume continues one with the checkpoint's setting")
     if args.resume:
         base = TokenizerRunConfig.from_dict(resume_config(args.out))
     else:
@@ -158,10 +162,7 @@ def build_run_config(args: argparse.Namespace):
             "fps": args.fps, "val_clips": args.val_clips}
     loss = {"l1": args.l1, "ssim": args.ssim, "temporal": args.temporal, "adv": args.adv,
             "adv_start_step": args.adv_start_step}
-    if args.finetune_decoder and args.preset:
-        raise ValueError("--finetune-decoder takes its architecture from the tokenizer it starts from; drop --preset")
-    return base.with_overrides(train, data, loss, preset=args.preset,
-                               finetune_decoder=None if args.resume else args.finetune_decoder)
+    return base.with_overrides(train, data, loss, preset=args.preset, finetune_decoder=args.finetune_decoder)
 
 
 def _train_tokenizer(args: argparse.Namespace) -> int:

@@ -213,15 +213,24 @@ def export_world_model(model: DiT, tokenizer: VideoTokenizer, run: DiffusionRunC
     from cosmos_lite.world import WorldConfig
 
     out_dir = Path(out_dir)
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = _fresh_tmp(out_dir)
     model.save_pretrained(tmp)
     tokenizer.save_pretrained(tmp / "tokenizer")
     d = run.data
     cfg = WorldConfig(tokenizer="tokenizer", size=tuple(d.size), fps=d.fps, frames=d.frames,
                       latent_scale=d.latent_scale, text_encoder=d.text_encoder)
     (tmp / "world.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
-    # swap in the new export whole, so a reader never sees a half-written directory
+    return _swap_in(tmp, out_dir)
+
+
+def _fresh_tmp(out_dir: Path) -> Path:
+    tmp = out_dir.with_name(out_dir.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    return tmp
+
+
+def _swap_in(tmp: Path, out_dir: Path) -> Path:
+    """Replace ``out_dir`` by the finished ``tmp`` whole, so a reader never sees a half-written directory."""
     old = out_dir.with_name(out_dir.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
     if out_dir.exists():
@@ -252,14 +261,10 @@ def bundle_world_model(model_dir: str | Path, out_dir: str | Path, tokenizer: st
             or own.config != named.config:
         raise ValueError(f"{tokenizer!r} is not the tokenizer {src} was trained with (encoder weights or config "
                          "differ: another latent space)")
-    out = Path(out_dir)
-    tmp = out.with_name(out.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    tmp = _fresh_tmp(Path(out_dir))
     DiT.from_pretrained(src).save_pretrained(tmp, dtype=dtype)
     cfg = WorldConfig(**{**cfg.to_dict(), "tokenizer": str(tokenizer)})
     (tmp / "world.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
     for f in tmp.iterdir():
         f.chmod(0o644)  # package data: readable by every user of the install
-    shutil.rmtree(out, ignore_errors=True)
-    tmp.rename(out)
-    return out
+    return _swap_in(tmp, Path(out_dir))

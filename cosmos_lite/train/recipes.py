@@ -32,14 +32,14 @@ recipe's 1200 steps x 2 micro-batches is ~10 hours there, a few hours on a
 dedicated many-core or AMX machine. Give threads back (unset OMP_NUM_THREADS) on an idle machine.
 
 The bundled ``default-cv`` (``tokenizer/weights/default-cv``, fp16) is the CPU recipe shrunk to
-the world model's 64x96 (27 minutes on a 2-core EPYC with AVX512-BF16, bf16 autocast, ~0.45 s
+the world model's 64x96 (27 minutes on a 2-core EPYC with AVX512-BF16, bf16 autocast, ~0.5 s
 per step; 22.1 dB val PSNR at the end, still rising: it is CPU-budget-limited, not converged)::
 
     cosmos-lite train tokenizer --recipe cpu --preset default-cv --data scenes --out runs/tok-cv \
         --frames 17 --size 64x96 --batch-size 2 --grad-accum 1 --steps 3200 --warmup-steps 60 --lr 1e-3 \
         --val-every 400 --ckpt-every 100 --workers 1
-    # then the decoder alone (encoder and latent statistics stay bit-identical; ~0.35 s per step
-    # alone on the box): 22.1 -> 23.3 dB val PSNR
+    # then the decoder alone (encoder and latent statistics stay bit-identical; ~0.5-0.6 s per step on one
+    # thread beside other jobs): 22.1 -> 23.3 dB val PSNR
     cosmos-lite train tokenizer --recipe cpu --finetune-decoder runs/tok-cv/final --data scenes --out runs/tok-dec \
         --frames 17 --size 64x96 --batch-size 2 --grad-accum 1 --steps 3000 --warmup-steps 50 --lr 5e-4 \
         --val-every 500 --ckpt-every 100 --workers 1
