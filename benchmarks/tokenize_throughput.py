@@ -70,9 +70,9 @@ def main() -> int:
 
     import torch
 
-    from cosmos_lite.codec import frames_to_video
-    from cosmos_lite.io import read_video
-    from cosmos_lite.tokenize import TokenizeOptions, tokenize_videos
+    from cosmos_lite.data.codec import frames_to_video
+    from cosmos_lite.data.io import read_video
+    from cosmos_lite.data.tokenize import TokenizeOptions, tokenize_videos
     from cosmos_lite.tokenizer import PRESETS, VideoTokenizer
 
     with tempfile.TemporaryDirectory(prefix="tokenize-bench-") as tmp:

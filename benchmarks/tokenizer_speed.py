@@ -73,7 +73,7 @@ def child_speed(model: str, frames: int, h: int, w: int, repeats: int, bf16: boo
 def child_stream(path: str, chunk: int) -> dict:
     import torch
 
-    from cosmos_lite.codec import encode_file
+    from cosmos_lite.data.codec import encode_file
 
     net = _build("cosmos-lite")
     torch.set_grad_enabled(False)
@@ -92,7 +92,7 @@ def _run_child(args: list[str]) -> dict:
 def _make_file(path: Path, frames: int, h: int, w: int) -> None:
     import numpy as np
 
-    from cosmos_lite.io import write_video
+    from cosmos_lite.data.io import write_video
 
     t = np.arange(frames, dtype=np.float32)[:, None, None]
     y = np.arange(h, dtype=np.float32)[None, :, None]

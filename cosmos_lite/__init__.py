@@ -20,25 +20,25 @@ __version__ = "0.1.0"
 
 # public name -> module that defines it
 _LAZY = {
-    "read_video": "cosmos_lite.io",
-    "write_video": "cosmos_lite.io",
-    "VideoWriter": "cosmos_lite.io",
-    "probe_video": "cosmos_lite.io",
-    "VideoInfo": "cosmos_lite.io",
-    "VideoError": "cosmos_lite.io",
-    "encode_file": "cosmos_lite.codec",
-    "decode_to_file": "cosmos_lite.codec",
-    "frames_to_video": "cosmos_lite.codec",
-    "video_to_frames": "cosmos_lite.codec",
+    "read_video": "cosmos_lite.data.io",
+    "write_video": "cosmos_lite.data.io",
+    "VideoWriter": "cosmos_lite.data.io",
+    "probe_video": "cosmos_lite.data.io",
+    "VideoInfo": "cosmos_lite.data.io",
+    "VideoError": "cosmos_lite.data.io",
+    "encode_file": "cosmos_lite.data.codec",
+    "decode_to_file": "cosmos_lite.data.codec",
+    "frames_to_video": "cosmos_lite.data.codec",
+    "video_to_frames": "cosmos_lite.data.codec",
     "VideoTokenizer": "cosmos_lite.tokenizer",
     "TokenizerConfig": "cosmos_lite.tokenizer",
     "TOKENIZER_PRESETS": "cosmos_lite.tokenizer",
-    "TokenShards": "cosmos_lite.shards", "tokenize_videos": "cosmos_lite.tokenize",
+    "TokenShards": "cosmos_lite.data.shards", "tokenize_videos": "cosmos_lite.data.tokenize",
     "WorldModel": "cosmos_lite.world",
     "WorldConfig": "cosmos_lite.world",
     "GeneratedClip": "cosmos_lite.world",
     "GenerationBlocked": "cosmos_lite.world",
-    "ConditionClassifier": "cosmos_lite.condition_classifier",
+    "ConditionClassifier": "cosmos_lite.eval.condition_classifier",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]

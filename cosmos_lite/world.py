@@ -80,7 +80,7 @@ class GeneratedClip:
 
     def save(self, path: str | Path) -> Path:
         """Write the clip (mp4 / mkv / avi, atomically)."""
-        from cosmos_lite.io import write_video
+        from cosmos_lite.data.io import write_video
 
         write_video(path, self.frames, self.fps)
         return Path(path)
@@ -134,7 +134,7 @@ class WorldModel:
 
     def _condition_frames(self, video: Any) -> np.ndarray | None:
         """uint8 [n, H, W, 3] at the model's size, n = 1 + 4j <= what the DiT was trained to take."""
-        from cosmos_lite.io import probe_video, read_video, resize_frames
+        from cosmos_lite.data.io import probe_video, read_video, resize_frames
 
         if video is None:
             return None
@@ -178,7 +178,7 @@ class WorldModel:
         import torch
         from tqdm.auto import tqdm
 
-        from cosmos_lite.codec import frames_to_video
+        from cosmos_lite.data.codec import frames_to_video
         from cosmos_lite.generators.conditioning import pool_actions
         from cosmos_lite.generators.diffusion import Conditioning, SamplerSettings, rollout
 

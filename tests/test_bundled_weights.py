@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from cosmos_lite.codec import frames_to_video, video_to_frames
+from cosmos_lite.data.codec import frames_to_video, video_to_frames
 from cosmos_lite.scenes import Scenario, render
 from cosmos_lite.tokenizer import VideoTokenizer
 from cosmos_lite.world import WorldModel, bundled_world_model_dir

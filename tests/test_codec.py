@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import torch
 
-from cosmos_lite.codec import decode_to_file, encode_file, frames_to_video, video_to_frames
-from cosmos_lite.io import VideoWriter, read_video, write_video
+from cosmos_lite.data.codec import decode_to_file, encode_file, frames_to_video, video_to_frames
+from cosmos_lite.data.io import VideoWriter, read_video, write_video
 from cosmos_lite.tokenizer import PRESETS, VideoTokenizer
 
 

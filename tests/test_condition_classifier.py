@@ -10,8 +10,8 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-import cosmos_lite.condition_classifier as cc
-from cosmos_lite.condition_classifier import (
+import cosmos_lite.eval.condition_classifier as cc
+from cosmos_lite.eval.condition_classifier import (
     ConditionClassifier,
     ConditionClassifierConfig,
     train_condition_classifier,
@@ -88,8 +88,8 @@ def test_strict_load_rejects_bad_files(tmp_path, monkeypatch):
     with pytest.raises(FileNotFoundError, match="missing model.safetensors"):
         w.unlink()
         ConditionClassifier.from_pretrained(tmp_path)
-    monkeypatch.setattr(cc, "BUNDLED_DIR", tmp_path / "nope")
-    with pytest.raises(FileNotFoundError, match="no bundled condition-classifier weights"):
+    monkeypatch.setattr(ConditionClassifier, "bundled_dir", tmp_path / "nope")
+    with pytest.raises(FileNotFoundError, match="no bundled ConditionClassifier of that name"):
         ConditionClassifier.from_pretrained()
 
 

@@ -226,9 +226,9 @@ def test_save_load_identity(tmp_path):
     state = load_file(str(tmp_path / "m" / "model.safetensors"))
     state.pop("final.weight")
     save_file(state, str(tmp_path / "m" / "model.safetensors"))
-    with pytest.raises(RuntimeError, match="final.weight"):
+    with pytest.raises(ValueError, match="final.weight"):
         DiT.from_pretrained(tmp_path / "m")
-    with pytest.raises(FileNotFoundError, match="config.json"):
+    with pytest.raises(FileNotFoundError, match="no such directory"):
         DiT.from_pretrained(tmp_path / "nowhere")
     # half-precision files (the bundled weights) load back into a float32 model
     model.save_pretrained(tmp_path / "h", dtype=torch.float16)

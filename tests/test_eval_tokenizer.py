@@ -10,7 +10,7 @@ import torch
 
 from cosmos_lite.cli import main
 from cosmos_lite.tokenizer import PRESETS, VideoTokenizer
-from cosmos_lite.train.eval_tokenizer import h264_at_bpp, h264_roundtrip
+from cosmos_lite.eval.tokenizer import h264_at_bpp, h264_roundtrip
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")

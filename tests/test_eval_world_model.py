@@ -12,12 +12,12 @@ import pytest
 import torch
 
 from cosmos_lite.cli import main
-from cosmos_lite.condition_classifier import ConditionClassifier, ConditionClassifierConfig
+from cosmos_lite.eval.condition_classifier import ConditionClassifier, ConditionClassifierConfig
 from cosmos_lite.generators.diffusion import PRESETS as DIT_PRESETS
 from cosmos_lite.generators.diffusion import DiT
 from cosmos_lite.tokenizer import PRESETS as TOK_PRESETS
 from cosmos_lite.tokenizer import VideoTokenizer
-from cosmos_lite.train.eval_world_model import (
+from cosmos_lite.eval.world_model import (
     PSNR_CAP,
     WorldEvalSettings,
     check_cond_frames,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from cosmos_lite.io import VideoError, iter_video, probe_video, read_video, resize_frames, write_video
+from cosmos_lite.data.io import VideoError, iter_video, probe_video, read_video, resize_frames, write_video
 
 
 def _clip(t: int = 24, h: int = 36, w: int = 52) -> np.ndarray:

@@ -19,10 +19,10 @@ import pytest
 import torch
 
 from cosmos_lite.cli import main
-from cosmos_lite.codec import frames_to_video
-from cosmos_lite.io import read_video, write_video
-from cosmos_lite.shards import ERRORS, MANIFEST, SHARD_DIR, TokenShards
-from cosmos_lite.tokenize import TokenizeOptions, tokenize_videos
+from cosmos_lite.data.codec import frames_to_video
+from cosmos_lite.data.io import read_video, write_video
+from cosmos_lite.data.shards import ERRORS, MANIFEST, SHARD_DIR, TokenShards
+from cosmos_lite.data.tokenize import TokenizeOptions, tokenize_videos
 from cosmos_lite.tokenizer import PRESETS, VideoTokenizer
 
 SIZE = (32, 48)
@@ -314,7 +314,7 @@ def test_stop_after_some_shards_then_resume_equals_unbroken(data, messy, tmp_pat
 
 
 def _cli(*args: str) -> list[str]:
-    return [sys.executable, "-m", "cosmos_lite.cli", *args]
+    return [sys.executable, "-m", "cosmos_lite", *args]
 
 
 def test_killed_at_a_random_point_then_resumed_equals_unbroken(data, tmp_path):
@@ -359,7 +359,7 @@ def test_two_processes_equal_one(data, messy, tmp_path):
     unbroken, _ = messy
     out = tmp_path / "two"
     cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
-           "--master_port", str(_free_port()), "-m", "cosmos_lite.cli", "tokenize", str(data / "videos"),
+           "--master_port", str(_free_port()), "-m", "cosmos_lite", "tokenize", str(data / "videos"),
            "--out", str(out), "--tokenizer", str(data / "tiny-cv"), "--size", "32x48", "--clip-frames", "9",
            "--stride", "4", "--shard-size", "3", "--batch-size", "2", "--no-progress"]
     res = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env={**os.environ, "OMP_NUM_THREADS": "1"})
@@ -380,7 +380,7 @@ def test_two_processes_equal_one(data, messy, tmp_path):
 
 
 def test_cli_end_to_end_tokenize_and_detokenize(data, tmp_path, capsys):
-    from cosmos_lite.io import probe_video
+    from cosmos_lite.data.io import probe_video
 
     out = tmp_path / "tokens"
     assert main(["tokenize", str(data / "good"), "--out", str(out), "--tokenizer", str(data / "tiny-dv"),

@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from cosmos_lite.io import write_video
-from cosmos_lite.train.data import SceneStream, VideoFolder, VideoFolderStream
+from cosmos_lite.data.io import write_video
+from cosmos_lite.data.streams import SceneStream, VideoFolder, VideoFolderStream
 
 
 def _frames(t: int, seed: int) -> np.ndarray:

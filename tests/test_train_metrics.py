@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from cosmos_lite.train.ema import EMA
-from cosmos_lite.train.metrics import (
+from cosmos_lite.eval.metrics import (
     bits_per_pixel,
     code_histogram,
     codebook_perplexity,

@@ -14,7 +14,7 @@ import torch
 from cosmos_lite.cli import main
 from cosmos_lite.generators.diffusion import PRESETS as DIT_PRESETS
 from cosmos_lite.generators.diffusion import DiT
-from cosmos_lite.io import read_video, write_video
+from cosmos_lite.data.io import read_video, write_video
 from cosmos_lite.tokenizer import PRESETS as TOK_PRESETS
 from cosmos_lite.tokenizer import VideoTokenizer
 from cosmos_lite.world import GenerationBlocked, WorldConfig, WorldModel

@@ -17,16 +17,16 @@ latent ``[B, C, 1 + k, H / s, W / s]``; token ids ``[B, 1 + k, H / s, W / s]``.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Literal
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from diffusers import ConfigMixin, ModelMixin
+
+from cosmos_lite.pretrained import Pretrained
 
 Mode = Literal["continuous", "discrete"]
 # Trained default weights ship inside the package, one directory per preset name.
@@ -524,7 +524,7 @@ class Decoder(nn.Module):
 # --------------------------------------------------------------------------- model
 
 
-class VideoTokenizer(ModelMixin, ConfigMixin):
+class VideoTokenizer(Pretrained, nn.Module):
     """Causal video autoencoder; continuous latents or FSQ token ids.
 
     ``encode`` / ``decode`` are the user API: they pad frame counts to
@@ -535,15 +535,14 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
     ``forward`` is the training pass (straight-through FSQ, no padding).
     """
 
-    config_name = "config.json"
-    weights_name = "model.safetensors"
+    config_class = TokenizerConfig
+    bundled_dir = BUNDLED_DIR  # from_pretrained("default-cv") loads the copy shipped in the package
 
     def __init__(self, config: TokenizerConfig):
         super().__init__()
         if not isinstance(config, TokenizerConfig):
             raise TypeError(f"config must be a TokenizerConfig, got {type(config).__name__}")
-        self._cfg = config
-        self.register_to_config(**asdict(config))
+        self.config = config
         self.encoder = Encoder(config)
         self.decoder = Decoder(config)
         mean = torch.tensor(config.latent_mean or [0.0] * config.latent_dim)
@@ -552,15 +551,11 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
         self.register_buffer("z_mean", mean.view(1, -1, 1, 1, 1), persistent=False)
         self.register_buffer("z_std", std.view(1, -1, 1, 1, 1), persistent=False)
 
-    @property
-    def config(self) -> TokenizerConfig:  # the frozen dataclass, not diffusers' dict view
-        return self._cfg
-
     # -- network passes on aligned inputs ------------------------------------------------
 
     def _encode_aligned(self, video: torch.Tensor, cache: Cache | None) -> torch.Tensor:
         """Video chunk -> normalised latent (continuous) or FSQ codes (discrete)."""
-        cfg = self._cfg
+        cfg = self.config
         first = cache is None or "started" not in cache
         x = haar_patchify(video, cfg.patch_t, cfg.patch_size) if first else _haar_blocks(video, cfg.patch_t, cfg.patch_size)
         if cache is not None:
@@ -571,7 +566,7 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
         return (z - self.z_mean.to(z.dtype)) / self.z_std.to(z.dtype)
 
     def _decode_aligned(self, z: torch.Tensor, cache: Cache | None) -> torch.Tensor:
-        cfg = self._cfg
+        cfg = self.config
         if cfg.mode == "continuous":
             z = z * self.z_std.to(z.dtype) + self.z_mean.to(z.dtype)
         first = cache is None or "started" not in cache
@@ -608,7 +603,7 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
         step = chunk_frames or video.shape[2]
         outs = [stream.push(video[:, :, i : i + step]) for i in range(0, video.shape[2], step)]
         outs.append(stream.flush())
-        return torch.cat([o for o in outs if o is not None], dim=2 if self._cfg.mode == "continuous" else 1)
+        return torch.cat([o for o in outs if o is not None], dim=2 if self.config.mode == "continuous" else 1)
 
     def decode(
         self,
@@ -621,7 +616,7 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
     ) -> torch.Tensor:
         """Latent or ids -> video ``[B, 3, T, H, W]`` in [-1, 1], cropped to ``num_frames`` / ``size``."""
         stream = StreamDecoder(self, tile_size=tile_size)
-        t_axis = 2 if self._cfg.mode == "continuous" else 1
+        t_axis = 2 if self.config.mode == "continuous" else 1
         if chunk_frames is not None and chunk_frames < 1:
             raise ValueError(f"chunk_frames must be positive, got {chunk_frames}")
         step = chunk_frames or latent.shape[t_axis]
@@ -636,23 +631,23 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
         if indices.dtype.is_floating_point:
             raise TypeError(f"token ids must be an integer tensor, got {indices.dtype}")
         indices = indices.long()  # shards store uint16 / int32
-        if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= self._cfg.vocab_size):
-            raise ValueError(f"token ids must lie in [0, {self._cfg.vocab_size}), got [{int(indices.min())}, {int(indices.max())}]")
-        return fsq_indices_to_codes(indices, self._cfg.fsq_levels)
+        if indices.numel() and (int(indices.min()) < 0 or int(indices.max()) >= self.config.vocab_size):
+            raise ValueError(f"token ids must lie in [0, {self.config.vocab_size}), got [{int(indices.min())}, {int(indices.max())}]")
+        return fsq_indices_to_codes(indices, self.config.fsq_levels)
 
     def codes_to_indices(self, codes: torch.Tensor) -> torch.Tensor:
         """FSQ codes ``[B, D, T, h, w]`` (on the grid) -> token ids ``[B, T, h, w]``."""
         self._require_discrete()
-        L = torch.tensor(self._cfg.fsq_levels, device=codes.device).view(1, -1, *([1] * (codes.dim() - 2)))
+        L = torch.tensor(self.config.fsq_levels, device=codes.device).view(1, -1, *([1] * (codes.dim() - 2)))
         half = L // 2
         digits = (codes.float() * half).round().long() + half
-        basis = torch.tensor(_fsq_basis(self._cfg.fsq_levels), device=codes.device).view(L.shape)
+        basis = torch.tensor(_fsq_basis(self.config.fsq_levels), device=codes.device).view(L.shape)
         return (digits * basis).sum(dim=1)
 
     # -- checks ------------------------------------------------------------------------
 
     def _require_discrete(self) -> None:
-        if self._cfg.mode != "discrete":
+        if self.config.mode != "discrete":
             raise ValueError("token ids exist only for a discrete (FSQ) tokenizer; this one is continuous")
 
     def _check_video(self, video: torch.Tensor, aligned: bool) -> None:
@@ -671,7 +666,7 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
             if lo < -1.001 or hi > 1.001:
                 raise ValueError(f"video values must be in [-1, 1], got [{lo:g}, {hi:g}] (0..255 pixels need x / 127.5 - 1)")
         if aligned:
-            t, s = self._cfg.temporal_compression, self._cfg.spatial_compression
+            t, s = self.config.temporal_compression, self.config.spatial_compression
             T, H, W = video.shape[2:]
             if (T - 1) % t or H % s or W % s:
                 raise ValueError(
@@ -679,53 +674,6 @@ class VideoTokenizer(ModelMixin, ConfigMixin):
                 )
 
     # -- persistence -------------------------------------------------------------------
-
-    def save_pretrained(self, save_directory: str | Path, dtype: torch.dtype | None = None) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` (atomic per file); ``dtype`` (e.g.
-        ``torch.float16`` for bundled weights) casts the stored tensors, loading casts them back."""
-        from safetensors.torch import save_file
-
-        out = Path(save_directory)
-        out.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().to(dtype or v.dtype).contiguous().cpu() for k, v in self.state_dict().items()}
-        _atomic_write(out / self.config_name, lambda p: p.write_text(json.dumps(
-            {"_class_name": type(self).__name__, **asdict(self._cfg)}, indent=2) + "\n"))
-        _atomic_write(out / self.weights_name, lambda p: save_file(state, str(p)))
-        return out
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path) -> "VideoTokenizer":
-        """Load from a directory written by :meth:`save_pretrained`, or a bundled name
-        (``"default-cv"``, ``"default-dv"``); strict, no pickles, offline."""
-        from safetensors.torch import load_file
-
-        d = Path(path)
-        if not d.exists() and str(path) in PRESETS:
-            d = BUNDLED_DIR / str(path)
-            if not d.is_dir():
-                raise FileNotFoundError(
-                    f"no bundled weights for {str(path)!r} in this install ({d} is missing); pass a directory "
-                    f"written by save_pretrained, or build an untrained model with VideoTokenizer(PRESETS[{str(path)!r}])"
-                )
-        cfg_path, w_path = d / cls.config_name, d / cls.weights_name
-        for p in (cfg_path, w_path):
-            if not p.is_file():
-                raise FileNotFoundError(f"{d}: missing {p.name} (expected a directory from save_pretrained)")
-        try:
-            raw = json.loads(cfg_path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{cfg_path}: not valid JSON ({err})") from None
-        if raw.get("_class_name", cls.__name__) != cls.__name__:
-            raise ValueError(f"{cfg_path}: holds a {raw['_class_name']}, not a {cls.__name__}")
-        model = cls(TokenizerConfig.from_dict(raw))
-        model.load_state_dict(load_file(str(w_path)), strict=True)
-        return model.eval()
-
-
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    tmp.replace(path)
 
 
 def _crop(video: torch.Tensor, num_frames: int | None, size: tuple[int, int] | None) -> torch.Tensor:

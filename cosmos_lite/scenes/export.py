@@ -3,7 +3,7 @@
 Layout of an export directory::
 
     DIR/export.json          settings (frames, size, fps, split, seed offset, codec)
-    DIR/clips/<name>.mp4     one video per clip (written atomically by cosmos_lite.io)
+    DIR/clips/<name>.mp4     one video per clip (written atomically by cosmos_lite.data.io)
     DIR/clips/<name>.json    that clip's manifest row, written atomically after the video
     DIR/manifest.jsonl       all finished rows in clip order, rebuilt at the end of every run
 
@@ -122,7 +122,7 @@ def _finished(out: Path, settings: ExportSettings, index: int) -> bool:
 
 def _render_one(job: tuple[str, dict, int]) -> int:
     """Worker: render, encode and record clip ``index`` (top level, so it pickles for spawn)."""
-    from cosmos_lite.io import write_video
+    from cosmos_lite.data.io import write_video
 
     from .render import render
 

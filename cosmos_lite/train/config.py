@@ -121,6 +121,14 @@ class TokenizerRunConfig:
     # further: its encoder and latent statistics stay fixed, so the latent space does not move
     # and world models trained on it keep working with the sharper decoder. None = train all.
     finetune_decoder: str | None = None
+    # A trained tokenizer (directory or bundled name) whose weights start this run; everything
+    # trains and latent statistics are re-measured at export. Lets training add up across runs
+    # when the run folder is gone (continue from the bundled weights). None = random init.
+    init_from: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.finetune_decoder and self.init_from:
+            raise ValueError("finetune_decoder and init_from both name a starting tokenizer; give one")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "tokenizer", **asdict(self)}
@@ -141,6 +149,7 @@ class TokenizerRunConfig:
             data=_sub(DataConfig, d.get("data", {})),
             loss=_sub(TokenizerLossConfig, d.get("loss", {})),
             finetune_decoder=d.get("finetune_decoder"),
+            init_from=d.get("init_from"),
         )
 
     @classmethod
@@ -148,11 +157,13 @@ class TokenizerRunConfig:
         return cls.from_dict(json.loads(text))
 
     def with_overrides(self, train: dict[str, Any], data: dict[str, Any], loss: dict[str, Any],
-                       preset: str | None = None, finetune_decoder: str | None = None) -> "TokenizerRunConfig":
+                       preset: str | None = None, finetune_decoder: str | None = None,
+                       init_from: str | None = None) -> "TokenizerRunConfig":
         """A copy with the given (already typed) fields replaced; ``None`` values are ignored."""
         return replace(self, preset=preset or self.preset, train=_updated(self.train, train),
                        data=_updated(self.data, data), loss=_updated(self.loss, loss),
-                       finetune_decoder=finetune_decoder or self.finetune_decoder)
+                       finetune_decoder=finetune_decoder or self.finetune_decoder,
+                       init_from=init_from or self.init_from)
 
 
 def _updated(obj, changes: dict[str, Any]):

@@ -20,11 +20,11 @@ from torch.utils.data import IterableDataset
 
 from cosmos_lite.generators.conditioning import TextEncoder, pool_actions
 from cosmos_lite.generators.diffusion import PRESETS, Conditioning, DiT, video2world_loss
-from cosmos_lite.shards import TokenShards
+from cosmos_lite.data.shards import TokenShards
 from cosmos_lite.tokenizer import VideoTokenizer
 
 from .config import DiffusionRunConfig
-from .data import _PositionStream, _sample_rng
+from cosmos_lite.data.streams import _PositionStream, _sample_rng
 from .engine import StepOutput
 
 VAL_SIGMAS = (0.1, 0.5, 2.0, 8.0)
@@ -49,7 +49,7 @@ def scene_sample(seed: int, split: str, frames: int, size: tuple[int, int], fps:
 @torch.no_grad()
 def encode_frames(tokenizer: VideoTokenizer, frames: np.ndarray) -> torch.Tensor:
     """uint8 [T, H, W, 3] -> normalised latent [C, 1 + k, h, w]."""
-    from cosmos_lite.codec import frames_to_video
+    from cosmos_lite.data.codec import frames_to_video
 
     return tokenizer.encode(frames_to_video(frames))[0].float()
 
@@ -57,7 +57,7 @@ def encode_frames(tokenizer: VideoTokenizer, frames: np.ndarray) -> torch.Tensor
 def check_shards_match(root: str | Path, tokenizer: str, frames: int, size: tuple[int, int]) -> None:
     """The latents in ``root`` must come from ``tokenizer`` at this clip length and size, or the DiT
     would learn one latent space and be decoded with another."""
-    from cosmos_lite.tokenize import tokenizer_dir, weights_sha256
+    from cosmos_lite.data.tokenize import tokenizer_dir, weights_sha256
 
     job = TokenShards(root).job
     if weights_sha256(tokenizer_dir(tokenizer)) != job["tokenizer"]["sha256"]:

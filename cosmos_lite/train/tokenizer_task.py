@@ -20,9 +20,9 @@ from torch.utils.data import IterableDataset
 from cosmos_lite.tokenizer import PRESETS, TokenizerConfig, VideoTokenizer
 
 from .config import TokenizerRunConfig
-from .data import SceneStream, VideoFolder, VideoFolderStream, scene_clips
+from cosmos_lite.data.streams import SceneStream, VideoFolder, VideoFolderStream, scene_clips
 from .engine import StepOutput
-from .metrics import code_histogram, codebook_perplexity, codebook_usage, ms_ssim, psnr, ssim
+from cosmos_lite.eval.metrics import code_histogram, codebook_perplexity, codebook_usage, ms_ssim, psnr, ssim
 
 # --------------------------------------------------------------------------- losses
 
@@ -103,13 +103,17 @@ class TokenizerTask:
 
     def __init__(self, run: TokenizerRunConfig):
         self.run = run
-        self.base: VideoTokenizer | None = None
+        self.base: VideoTokenizer | None = None  # --finetune-decoder: frozen encoder and latent stats
+        self.start: VideoTokenizer | None = None  # --init-from: starting weights, all trained
         if run.finetune_decoder:
             self.base = VideoTokenizer.from_pretrained(run.finetune_decoder)
             if self.base.config.mode != "continuous":
                 raise ValueError(f"--finetune-decoder {run.finetune_decoder}: only continuous tokenizers "
                                  f"(this one is {self.base.config.mode!r})")
             self.cfg = self.base.config
+        elif run.init_from:
+            self.start = VideoTokenizer.from_pretrained(run.init_from)
+            self.cfg = self.start.config
         else:
             self.cfg = tokenizer_config(run.preset)
         data = run.data
@@ -129,6 +133,8 @@ class TokenizerTask:
 
     def build_modules(self) -> dict[str, nn.Module]:
         model = VideoTokenizer(self.cfg)
+        if self.start is not None:
+            model.load_state_dict({k: v.float() for k, v in self.start.state_dict().items()}, strict=True)
         if self.base is not None:
             model.load_state_dict(self.base.state_dict(), strict=True)
             model.encoder.requires_grad_(False)  # no grads: AdamW skips it, autograd records nothing

@@ -15,16 +15,14 @@ tokens, ``A`` action dimension.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, fields
-from pathlib import Path
+from dataclasses import dataclass, fields
 
 import torch
 import torch.nn.functional as F
-from diffusers.configuration_utils import ConfigMixin
-from diffusers.models.modeling_utils import ModelMixin
 from torch import nn
+
+from cosmos_lite.pretrained import Pretrained
 
 # ----------------------------------------------------------------------------- config
 
@@ -206,7 +204,7 @@ class DiTBlock(nn.Module):
 # ----------------------------------------------------------------------------- model
 
 
-class DiT(ModelMixin, ConfigMixin):
+class DiT(Pretrained, nn.Module):
     """Video DiT: patchify -> blocks -> AdaLN final layer -> unpatchify.
 
     ``forward(x, c_noise, cond_mask, text, text_mask, actions)``:
@@ -222,14 +220,13 @@ class DiT(ModelMixin, ConfigMixin):
     returns the raw prediction ``F [B, C, T, H, W]``.
     """
 
-    config_name = "config.json"
+    config_class = DiTConfig
 
     def __init__(self, config: DiTConfig):
         if not isinstance(config, DiTConfig):
             raise TypeError(f"DiT takes a DiTConfig, got {type(config).__name__}")
         super().__init__()
-        self.register_to_config(**{k: list(v) if isinstance(v, tuple) else v for k, v in asdict(config).items()})
-        self._cfg = config
+        self.config = config
         from ..conditioning import ActionEmbedding
 
         d, (pt, ph, pw) = config.dim, config.patch_size
@@ -264,14 +261,10 @@ class DiT(ModelMixin, ConfigMixin):
         if self.action_embed is not None:
             self.action_embed.reset_parameters()
 
-    @property
-    def config(self) -> DiTConfig:  # type: ignore[override]
-        return self._cfg
-
     def forward(self, x: torch.Tensor, c_noise: torch.Tensor, cond_mask: torch.Tensor, text: torch.Tensor,
                 text_mask: torch.Tensor | None = None, actions: torch.Tensor | None = None,
                 action_mask: torch.Tensor | None = None) -> torch.Tensor:
-        cfg = self._cfg
+        cfg = self.config
         B, C, T, H, W = x.shape
         pt, ph, pw = cfg.patch_size
         if C != cfg.latent_channels:
@@ -313,37 +306,6 @@ class DiT(ModelMixin, ConfigMixin):
         # [B, t, h*w, C*pt*ph*pw] -> [B, C, T, H, W]
         x = x.reshape(B, t, h, w, C, pt, ph, pw).permute(0, 4, 1, 5, 2, 6, 3, 7)
         return x.reshape(B, C, T, H, W)
-
-    # ------------------------------------------------------------------ persistence
-
-    def save_pretrained(self, save_directory: str | Path, dtype: torch.dtype | None = None) -> None:  # type: ignore[override]
-        """Write ``config.json`` (the DiTConfig) and ``model.safetensors`` (optionally cast to ``dtype``)."""
-        from safetensors.torch import save_file
-
-        d = Path(save_directory)
-        d.mkdir(parents=True, exist_ok=True)
-        state = {k: (v.to(dtype) if dtype is not None else v).contiguous() for k, v in self.state_dict().items()}
-        tmp = d / "model.safetensors.tmp"
-        save_file(state, str(tmp))
-        tmp.replace(d / "model.safetensors")
-        (d / "config.json").write_text(json.dumps({"_class_name": "DiT", **asdict(self._cfg)}, indent=2) + "\n")
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path) -> "DiT":  # type: ignore[override]
-        """Load a directory written by :meth:`save_pretrained`, strictly, without pickles."""
-        from safetensors.torch import load_file
-
-        d = Path(path)
-        cfg_path, w_path = d / "config.json", d / "model.safetensors"
-        for p in (cfg_path, w_path):
-            if not p.is_file():
-                raise FileNotFoundError(f"{p} not found (expected a directory written by DiT.save_pretrained)")
-        raw = json.loads(cfg_path.read_text())
-        raw.pop("_class_name", None)
-        model = cls(DiTConfig.from_dict(raw))
-        state = {k: v.float() for k, v in load_file(str(w_path)).items()}
-        model.load_state_dict(state, strict=True)
-        return model.eval()
 
 
 # ----------------------------------------------------------------------------- presets

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cosmos_lite.cli_types import non_negative_int, positive_float, positive_int, size_hw
+from cosmos_lite.cli.types import non_negative_int, positive_float, positive_int, size_hw
 
 
 def register(sub) -> None:
@@ -58,7 +58,7 @@ def register(sub) -> None:
 
 
 def _tokenize(args: argparse.Namespace) -> int:
-    from cosmos_lite.tokenize import TokenizeOptions, tokenize_videos
+    from cosmos_lite.data.tokenize import TokenizeOptions, tokenize_videos
 
     options = TokenizeOptions(
         size=args.size, clip_frames=args.clip_frames, stride=args.stride, resize_mode=args.resize_mode,
@@ -71,7 +71,7 @@ def _tokenize(args: argparse.Namespace) -> int:
 
 
 def _detokenize(args: argparse.Namespace) -> int:
-    from cosmos_lite.tokenize import detokenize_clips
+    from cosmos_lite.data.tokenize import detokenize_clips
 
     paths = detokenize_clips(args.dir, args.index, args.out, tokenizer=args.tokenizer, device=args.device)
     for p in paths:

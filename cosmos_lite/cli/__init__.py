@@ -13,10 +13,10 @@ import sys
 
 # Modules that contribute subcommands, in help order.
 _COMMAND_MODULES = (
-    "cosmos_lite.generate_cli",
-    "cosmos_lite.scenes.cli",
-    "cosmos_lite.tokenize_cli",
-    "cosmos_lite.train.cli",
+    "cosmos_lite.cli.generate",
+    "cosmos_lite.cli.scenes",
+    "cosmos_lite.cli.tokenize",
+    "cosmos_lite.cli.train",
 )
 
 

@@ -13,7 +13,7 @@ the model's ``config.size`` and ``config.fps``, ``frames`` long (default: the mo
    the ceiling, since generation happens in its latent space). Per bucket, ``beats
    repeat`` is the fraction of clips whose generated PSNR is above repeat-last's.
 2. **Prompted condition.** Text-to-world (no frames, no actions) from the captions of
-   held-out scenarios; the :class:`~cosmos_lite.condition_classifier.ConditionClassifier`
+   held-out scenarios; the :class:`~cosmos_lite.eval.condition_classifier.ConditionClassifier`
    reads weather and lighting off the generated clip. A clip *shows* its condition
    when both the weather and the lighting match the scenario (a caption without a
    lighting word means day). The classifier also reads the true clips, so its own
@@ -215,7 +215,7 @@ def _load_world_model(model_dir: str | Path | None):
 
 
 def _load_classifier(classifier: Any):
-    from cosmos_lite.condition_classifier import ConditionClassifier
+    from cosmos_lite.eval.condition_classifier import ConditionClassifier
 
     if isinstance(classifier, ConditionClassifier):
         return classifier.eval(), "given"
@@ -241,7 +241,7 @@ class _Scenes:
 
 @torch.no_grad()
 def _reconstruct(tokenizer, frames: np.ndarray) -> np.ndarray:
-    from cosmos_lite.codec import frames_to_video, video_to_frames
+    from cosmos_lite.data.codec import frames_to_video, video_to_frames
 
     video = frames_to_video(frames)
     lat = tokenizer.encode(video)

@@ -25,6 +25,8 @@ from typing import Any
 
 import torch
 
+from cosmos_lite.pretrained import atomic_write
+
 SHARD_DIR = "shards"
 MANIFEST = "manifest.jsonl"
 ERRORS = "errors.jsonl"
@@ -50,20 +52,12 @@ def ids_dtype(vocab_size: int) -> torch.dtype:
 
 
 def write_shard(path: Path, key: str, tensor: torch.Tensor, rows: list[dict], errors: list[dict]) -> None:
-    """Write one shard atomically: temp file in the same directory, fsync, rename."""
+    """Write one shard atomically (temp file in the same directory, fsync, rename)."""
     from safetensors.torch import save_file
 
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
     meta = {"format": "cosmos-lite-shard/1", "rows": json.dumps(rows), "errors": json.dumps(errors)}
-    try:
-        save_file({key: tensor.contiguous()}, str(tmp), metadata=meta)
-        with open(tmp, "rb") as f:
-            os.fsync(f.fileno())  # the rename must never expose a half-written file after a crash
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda tmp: save_file({key: tensor.contiguous()}, str(tmp), metadata=meta))
 
 
 def read_shard_meta(path: Path) -> tuple[list[dict], list[dict]]:
@@ -85,12 +79,6 @@ def remove_stale_temps(shard_dir: Path) -> int:
             p.unlink(missing_ok=True)
             n += 1
     return n
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
 
 
 class TokenShards(torch.utils.data.Dataset):

@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from cosmos_lite.cli_types import non_negative_int, positive_float, positive_int
+from cosmos_lite.cli.types import non_negative_int, positive_float, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from cosmos_lite.cli_types import non_negative_int, positive_float, positive_int, size_hw
+from cosmos_lite.cli.types import non_negative_int, positive_float, positive_int, size_hw
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -30,9 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--finetune-decoder", default=None, metavar="TOKENIZER",
                    help="start from this trained continuous tokenizer (directory or bundled name) and train its "
                         "decoder only: the latent space stays fixed, so world models trained on it keep working")
+    p.add_argument("--init-from", default=None, metavar="TOKENIZER",
+                   help="start all weights from this trained tokenizer (directory or bundled name) and train "
+                        "everything; latent statistics are re-measured (training adds up across runs)")
     _add_train_flags(p)
     g = p.add_argument_group("data")
     g.add_argument("--frames", type=positive_int, help="clip length, 1 + k*t (e.g. 17, 33)")
+    g.add_argument("--crop-scale", type=float, help="folders: read at size * crop-scale, then random-crop size "
+                                                   "(train on crops, run at full size)")
     g.add_argument("--size", type=size_hw, help="HxW, e.g. 128x192")
     g.add_argument("--fps", type=positive_float)
     g.add_argument("--val-clips", type=positive_int)
@@ -141,12 +146,17 @@ def build_run_config(args: argparse.Namespace):
     """The run config from the recipe (or the checkpoint with --resume) plus the flags."""
     from pathlib import Path
 
-    from .config import TokenizerRunConfig
-    from .engine import resume_config
-    from .recipes import recipe
+    from cosmos_lite.train.config import TokenizerRunConfig
+    from cosmos_lite.train.engine import resume_config
+    from cosmos_lite.train.recipes import recipe
 
     if args.finetune_decoder and args.preset:
         raise ValueError("--finetune-decoder takes its architecture from the tokenizer it starts from; drop --preset")
+    if args.init_from and (args.preset or args.finetune_decoder):
+        raise ValueError("--init-from takes its architecture from the tokenizer it starts from; "
+                         "drop --preset / --finetune-decoder")
+    if args.init_from and args.resume:
+        raise ValueError("--init-from starts a run; --resume continues one from its checkpoint")
     if args.finetune_decoder and args.resume:
         raise ValueError("--finetune-decoder starts a run; --resume continues one with the checkpoint's setting")
     if args.resume:
@@ -159,15 +169,16 @@ def build_run_config(args: argparse.Namespace):
         raise FileNotFoundError(f"{args.data}: no such directory (use 'scenes' for synthetic clips)")
     train = _train_overrides(args)
     data = {"source": args.data, "val_source": args.val_data, "frames": args.frames, "size": args.size,
-            "fps": args.fps, "val_clips": args.val_clips}
+            "fps": args.fps, "val_clips": args.val_clips, "crop_scale": args.crop_scale}
     loss = {"l1": args.l1, "ssim": args.ssim, "temporal": args.temporal, "adv": args.adv,
             "adv_start_step": args.adv_start_step}
-    return base.with_overrides(train, data, loss, preset=args.preset, finetune_decoder=args.finetune_decoder)
+    return base.with_overrides(train, data, loss, preset=args.preset, finetune_decoder=args.finetune_decoder,
+                                init_from=args.init_from)
 
 
 def _train_tokenizer(args: argparse.Namespace) -> int:
-    from .engine import fit
-    from .tokenizer_task import TokenizerTask
+    from cosmos_lite.train.engine import fit
+    from cosmos_lite.train.tokenizer_task import TokenizerTask
 
     run = build_run_config(args)
     task = TokenizerTask(run)
@@ -180,9 +191,9 @@ def _train_tokenizer(args: argparse.Namespace) -> int:
 
 def build_diffusion_run_config(args: argparse.Namespace):
     """The diffusion run config from the recipe (or the checkpoint with --resume) plus the flags."""
-    from .config import DiffusionRunConfig
-    from .engine import resume_config
-    from .recipes import diffusion_recipe
+    from cosmos_lite.train.config import DiffusionRunConfig
+    from cosmos_lite.train.engine import resume_config
+    from cosmos_lite.train.recipes import diffusion_recipe
 
     if args.resume:
         base = DiffusionRunConfig.from_dict(resume_config(args.out))
@@ -199,8 +210,8 @@ def build_diffusion_run_config(args: argparse.Namespace):
 
 
 def _train_diffusion(args: argparse.Namespace) -> int:
-    from .diffusion_task import DiffusionTask
-    from .engine import fit
+    from cosmos_lite.train.diffusion_task import DiffusionTask
+    from cosmos_lite.train.engine import fit
 
     run = build_diffusion_run_config(args)
     result = fit(DiffusionTask(run), run.train, args.out, run.to_dict(), resume=args.resume)
@@ -213,7 +224,7 @@ def _train_diffusion(args: argparse.Namespace) -> int:
 def _eval_tokenizer(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .eval_tokenizer import EvalSettings, evaluate, format_table
+    from cosmos_lite.eval.tokenizer import EvalSettings, evaluate, format_table
 
     if not Path(args.tokenizer).is_dir():
         raise FileNotFoundError(f"{args.tokenizer}: no such tokenizer directory")
@@ -230,7 +241,7 @@ def _eval_tokenizer(args: argparse.Namespace) -> int:
 def _eval_world_model(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .eval_world_model import WorldEvalSettings, evaluate_world_model, format_table
+    from cosmos_lite.eval.world_model import WorldEvalSettings, evaluate_world_model, format_table
 
     if args.model is not None and not Path(args.model).is_dir():
         raise FileNotFoundError(f"{args.model}: no such world-model directory")

@@ -9,7 +9,7 @@ colour jitter, horizontal flips) to stay calm about an autoencoder's softness.
 
 Public API::
 
-    from cosmos_lite.condition_classifier import ConditionClassifier
+    from cosmos_lite.eval.condition_classifier import ConditionClassifier
 
     clf = ConditionClassifier.from_pretrained()        # bundled weights
     out = clf.predict_clip(frames)                     # uint8 [T, H, W, 3]
@@ -20,13 +20,12 @@ Public API::
 
 Training (renders scenes on the fly on one CPU core)::
 
-    python -m cosmos_lite.condition_classifier --out DIR --steps 900   # ~8 min, the bundled weights
+    python -m cosmos_lite.eval.condition_classifier --out DIR --steps 900   # ~8 min, the bundled weights
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 import time
@@ -39,11 +38,10 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from .scenes import LIGHTINGS, WEATHERS
+from cosmos_lite.pretrained import Pretrained, write_json
+from cosmos_lite.scenes import LIGHTINGS, WEATHERS
 
-BUNDLED_DIR = Path(__file__).resolve().parent / "weights" / "condition-classifier"
-CONFIG_NAME = "config.json"
-WEIGHTS_NAME = "model.safetensors"
+BUNDLED_DIR = Path(__file__).resolve().parent / "weights"  # instruments shipped with the package
 METRICS_NAME = "metrics.json"
 
 # --------------------------------------------------------------------------- config
@@ -108,8 +106,12 @@ def _stage(cin: int, cout: int, groups: int) -> nn.Sequential:
     )
 
 
-class ConditionClassifier(nn.Module):
+class ConditionClassifier(Pretrained, nn.Module):
     """Four stride-2 conv stages (GroupNorm, SiLU), global average pool, two linear heads."""
+
+    config_class = ConditionClassifierConfig
+    bundled_dir = BUNDLED_DIR
+    default_name = "condition-classifier"
 
     def __init__(self, config: ConditionClassifierConfig | None = None):
         super().__init__()
@@ -139,7 +141,7 @@ class ConditionClassifier(nn.Module):
     def prepare(self, frames: np.ndarray) -> torch.Tensor:
         """uint8 ``[T, H, W, 3]`` -> float ``[T, 3, h, w]`` in [-1, 1] at the config size
         (antialiased resize with a centre crop to the config's aspect ratio)."""
-        from .io import resize_frames
+        from cosmos_lite.data.io import resize_frames
 
         _check_frames(frames)
         frames = resize_frames(frames, self.config.size, mode="crop")
@@ -181,58 +183,6 @@ class ConditionClassifier(nn.Module):
             "frames_used": idx.tolist(),
         }
 
-    # ------------------------------------------------------------------ save / load
-
-    def save_pretrained(self, save_directory: str | Path) -> Path:
-        """Write ``config.json`` and ``model.safetensors`` (each atomically)."""
-        from safetensors.torch import save_file
-
-        out = Path(save_directory)
-        out.mkdir(parents=True, exist_ok=True)
-        state = {k: v.detach().contiguous().cpu() for k, v in self.state_dict().items()}
-        cfg = {"_class_name": type(self).__name__, **self.config.to_dict()}
-        _atomic_write(out / CONFIG_NAME, lambda p: p.write_text(json.dumps(cfg, indent=2) + "\n"))
-        _atomic_write(out / WEIGHTS_NAME, lambda p: save_file(state, str(p)))
-        return out
-
-    @classmethod
-    def from_pretrained(cls, path: str | Path | None = None) -> "ConditionClassifier":
-        """Load a directory written by :meth:`save_pretrained` (strict, no pickles);
-        ``None`` loads the bundled weights."""
-        from safetensors import SafetensorError
-        from safetensors.torch import load_file
-
-        d = BUNDLED_DIR if path is None else Path(path)
-        if path is None and not d.is_dir():
-            raise FileNotFoundError(
-                f"no bundled condition-classifier weights in this install ({d} is missing); train them with "
-                "`python -m cosmos_lite.condition_classifier --out DIR` and pass DIR"
-            )
-        if not d.is_dir():
-            raise FileNotFoundError(f"{d}: no such directory (expected one written by save_pretrained)")
-        cfg_path, w_path = d / CONFIG_NAME, d / WEIGHTS_NAME
-        for p in (cfg_path, w_path):
-            if not p.is_file():
-                raise FileNotFoundError(f"{d}: missing {p.name} (expected a directory from save_pretrained)")
-        try:
-            raw = json.loads(cfg_path.read_text())
-        except json.JSONDecodeError as err:
-            raise ValueError(f"{cfg_path}: not valid JSON ({err})") from None
-        if not isinstance(raw, dict):
-            raise ValueError(f"{cfg_path}: expected a JSON object")
-        if raw.get("_class_name", cls.__name__) != cls.__name__:
-            raise ValueError(f"{cfg_path}: holds a {raw['_class_name']}, not a {cls.__name__}")
-        model = cls(ConditionClassifierConfig.from_dict(raw))
-        try:
-            state = load_file(str(w_path))
-        except (SafetensorError, OSError) as err:
-            raise ValueError(f"{w_path}: not a readable safetensors file ({err})") from None
-        try:
-            model.load_state_dict(state, strict=True)
-        except RuntimeError as err:
-            raise ValueError(f"{w_path}: weights do not match {cfg_path.name}: {err}") from None
-        return model.eval()
-
 
 def _check_frames(frames: np.ndarray) -> None:
     if not isinstance(frames, np.ndarray):
@@ -243,18 +193,12 @@ def _check_frames(frames: np.ndarray) -> None:
         raise ValueError(f"frames must have shape [T, H, W, 3] with T, H, W >= 1, got {list(frames.shape)}")
 
 
-def _atomic_write(path: Path, write) -> None:
-    tmp = path.with_name(f".{path.name}.tmp")
-    write(tmp)
-    tmp.replace(path)
-
-
 # --------------------------------------------------------------------------- data
 
 
 def _render_frames(split: str, seed: int, num_frames: int, size: tuple[int, int], duration: float):
     """Frames of one scenario spread over ``duration`` s, with its (weather, lighting)."""
-    from .scenes import Scenario, render
+    from cosmos_lite.scenes import Scenario, render
 
     sc = Scenario.sample(seed, split=split, duration=duration)
     clip = render(sc, num_frames=num_frames, size=size, fps=num_frames / duration)
@@ -390,7 +334,7 @@ def train_condition_classifier(
             raise ValueError(f"{name} must be a positive integer, got {v!r}")
     if isinstance(eval_scenarios, bool) or not isinstance(eval_scenarios, int) or eval_scenarios < 0:
         raise ValueError(f"eval_scenarios must be an integer >= 0, got {eval_scenarios!r}")
-    from .io import resize_frames
+    from cosmos_lite.data.io import resize_frames
 
     cfg = ConditionClassifierConfig(size=tuple(size), width=width)
     torch.manual_seed(seed)
@@ -479,7 +423,7 @@ def train_condition_classifier(
         metrics["eval_seconds"] = round(time.perf_counter() - t0, 1)
     if out_dir is not None:
         out = model.save_pretrained(out_dir)
-        _atomic_write(out / METRICS_NAME, lambda p: p.write_text(json.dumps(metrics, indent=2) + "\n"))
+        write_json(out / METRICS_NAME, metrics)
     metrics["model"] = model
     return metrics
 
@@ -497,9 +441,14 @@ def _summary(ev: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .cli_types import non_negative_int, positive_float, positive_int, size_hw
+    from cosmos_lite.cli.types import (
+        non_negative_int,
+        positive_float,
+        positive_int,
+        size_hw,
+    )
 
-    ap = argparse.ArgumentParser(prog="python -m cosmos_lite.condition_classifier",
+    ap = argparse.ArgumentParser(prog="python -m cosmos_lite.eval.condition_classifier",
                                  description="Train the weather / lighting classifier on synthetic scenes.")
     ap.add_argument("--out", required=True, type=Path, help="directory for config.json, model.safetensors, metrics.json")
     ap.add_argument("--steps", type=positive_int, default=900)

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .data import VideoFolder, render_scene_clip, to_model
+from cosmos_lite.data.streams import VideoFolder, render_scene_clip, to_model
 from .metrics import bits_per_pixel, code_histogram, codebook_perplexity, codebook_usage, psnr, ssim
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from cosmos_lite.io import ResizeMode, VideoWriter, iter_video
+from cosmos_lite.data.io import ResizeMode, VideoWriter, iter_video
 from cosmos_lite.tokenizer import StreamDecoder, StreamEncoder, VideoTokenizer
 
 

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
-from cosmos_lite.io import VIDEO_SUFFIXES, VideoError, probe_video, read_video
+from cosmos_lite.data.io import VIDEO_SUFFIXES, VideoError, probe_video, read_video
 
 _SCENE_SPLIT_SIZE = 1_000_000_000  # Scenario.sample seeds per split (cosmos_lite.scenes.spec)
 

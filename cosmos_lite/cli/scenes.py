@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from cosmos_lite.cli_types import size_hw
+from cosmos_lite.cli.types import size_hw
 
 
 def register(sub) -> None:
@@ -37,7 +37,7 @@ def register(sub) -> None:
 
 
 def _export(args) -> int:
-    from .export import ExportSettings, export
+    from cosmos_lite.scenes.export import ExportSettings, export
 
     h, w = args.size
     settings = ExportSettings(args.frames, h, w, args.fps, args.split, args.seed_offset, args.lossless)
@@ -49,7 +49,7 @@ def _export(args) -> int:
 
 
 def _preview(args) -> int:
-    from .preview import contact_sheet, preview_scenarios, write_png
+    from cosmos_lite.scenes.preview import contact_sheet, preview_scenarios, write_png
 
     if not 1 <= args.n <= 64:
         raise ValueError(f"--n must be in [1, 64], got {args.n}")
