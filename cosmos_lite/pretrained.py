@@ -61,6 +61,30 @@ def write_json(path: str | os.PathLike, obj: Any) -> Path:
     return atomic_write_text(path, json.dumps(obj, indent=2) + "\n")
 
 
+def fresh_temp_dir(out_dir: str | os.PathLike) -> Path:
+    """An empty ``<out_dir>.tmp`` beside ``out_dir``, to be filled and then :func:`swap_in`."""
+    import shutil
+
+    tmp = Path(out_dir).with_name(Path(out_dir).name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    return tmp
+
+
+def swap_in(tmp: str | os.PathLike, out_dir: str | os.PathLike) -> Path:
+    """Replace ``out_dir`` by the finished ``tmp`` whole, so a reader never sees a half-written directory."""
+    import shutil
+
+    tmp, out_dir = Path(tmp), Path(out_dir)
+    old = out_dir.with_name(out_dir.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out_dir.exists():
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
+    return out_dir
+
+
 # --------------------------------------------------------------------------- bundled text encoder
 
 

@@ -1,67 +1,163 @@
-"""The world model: tokenizer + diffusion DiT + text encoder, gated by the guardrail.
+"""The world model: generators + their tokenizers + a text encoder, gated by the guardrail.
 
     wm = WorldModel.from_pretrained()          # bundled default, offline
+    wm.generators                              # ("diffusion",)
     clip = wm.generate("night, heavy rain, a pedestrian steps out", num_frames=33, seed=0)
     clip.save("clip.mp4")
+    results = wm.generate_many([dict(prompt="...", seed=0), dict(prompt="...", seed=1)])
 
-A model directory holds the DiT (``config.json`` + ``model.safetensors``) and
-``world.json`` (:class:`WorldConfig`): which tokenizer (a directory inside the
-model directory, or a bundled tokenizer name), and the size, frame rate and
-clip length the DiT was trained at. Every clip passes the guardrail before and
-after generation; without one, ``guardrail=None`` must be said explicitly and
-is logged.
+``WorldModel`` owns what every generator shares: input checks (before any model
+runs), the guardrail before and after, tokenizer encode / decode, batching,
+timings and the report, and the model-directory format. The generators work on
+latents or token ids behind :class:`cosmos_lite.generators.protocol.WorldGenerator`.
+
+A model directory (:meth:`WorldModel.save_pretrained`)::
+
+    world.json            WorldConfig: the generators in order (the first is the default), text encoder
+    <name>/               one directory per generator (its own files, e.g. DiT + generator.json)
+    <name>/tokenizer/     the generator's tokenizer, unless world.json names a bundled one
+
+Every clip passes the guardrail before and after generation; without one,
+``guardrail=None`` must be said explicitly and is logged.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
+import math
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 log = logging.getLogger("cosmos_lite.world")
 
 _DEFAULT = object()  # "build the default guardrail"
+WORLD_FILE = "world.json"
+FORMAT = 2
+MAX_FRAMES = 4096  # per request; longer rollouts are a loop over generate calls
+MIN_VIDEO_SIDE = 16  # condition frames smaller than this carry no picture worth continuing
 
 
 def bundled_world_model_dir() -> Path:
-    """Where the bundled default ships (inside ``cosmos_lite.generators.diffusion``)."""
-    from cosmos_lite.generators import diffusion
+    """Where the bundled default world model ships (``cosmos_lite/weights/world``)."""
+    return Path(__file__).resolve().parent / "weights" / "world"
 
-    return Path(diffusion.__file__).resolve().parent / "weights" / "default"
+
+# --------------------------------------------------------------------------- config
+
+
+@dataclass(frozen=True)
+class GeneratorSpec:
+    """One generator of a world model: its kind, tokenizer and the clip geometry it was trained on."""
+
+    name: str  # directory inside the model directory and the name callers pick it by
+    kind: str  # a key of cosmos_lite.generators.GENERATOR_KINDS ("diffusion", ...)
+    tokenizer: str  # a path relative to the model directory, or a bundled tokenizer name
+    size: tuple[int, int]  # (H, W) of generated video
+    fps: float
+    frames: int  # training clip length in video frames (1 + k*t): the default num_frames
+    action_dim: int = 2  # per-frame ego action width (accel m/s^2, curvature 1/m); 0 = no actions
+    # per action channel, the (low, high) range the model was trained on; requests outside are refused
+    action_range: tuple[tuple[float, float], ...] | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", tuple(int(v) for v in self.size))
+        if not self.name or "/" in self.name or self.name.startswith("."):
+            raise ValueError(f"generator name must be a plain directory name, got {self.name!r}")
+        if len(self.size) != 2 or min(self.size) < 1 or not self.fps > 0 or self.frames < 2 or self.action_dim < 0:
+            raise ValueError(f"invalid generator spec: {self}")
+        if self.action_range is not None:
+            rng = tuple((float(lo), float(hi)) for lo, hi in self.action_range)
+            if len(rng) != self.action_dim or any(not lo < hi for lo, hi in rng):
+                raise ValueError(f"action_range must give (low < high) for each of {self.action_dim} action "
+                                 f"channels, got {self.action_range!r}")
+            object.__setattr__(self, "action_range", rng)
 
 
 @dataclass(frozen=True)
 class WorldConfig:
-    """How a DiT is used: its tokenizer, and the clip geometry it was trained on."""
+    """``world.json``: the generators in order (the first is the default) and the text encoder."""
 
-    tokenizer: str  # directory relative to the model directory, a path, or a bundled name ("default-cv")
-    size: tuple[int, int]  # (H, W) of generated video
-    fps: float
-    frames: int  # training clip length (1 + k*t video frames): the rollout chunk
-    context_latents: int = 2  # latent frames carried from one rollout chunk into the next
-    latent_scale: float = 0.5  # the DiT works on tokenizer latent * latent_scale
+    generators: tuple[GeneratorSpec, ...]
     text_encoder: str | None = None  # transformers encoder name or path; None = bundled all-MiniLM-L6-v2
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "size", tuple(int(v) for v in self.size))
-        if (len(self.size) != 2 or min(self.size) < 1 or self.fps <= 0 or self.frames < 2 or self.context_latents < 1
-                or self.latent_scale <= 0):
-            raise ValueError(f"invalid WorldConfig: {self}")
+        gens = tuple(g if isinstance(g, GeneratorSpec) else GeneratorSpec(**g) for g in self.generators)
+        if not gens:
+            raise ValueError("a world model needs at least one generator")
+        names = [g.name for g in gens]
+        if len(set(names)) != len(names):
+            raise ValueError(f"generator names must be unique, got {names}")
+        object.__setattr__(self, "generators", gens)
+
+    def spec(self, name: str | None) -> GeneratorSpec:
+        """The generator called ``name`` (None = the first), or a clear error listing the choices."""
+        if name is None:
+            return self.generators[0]
+        for g in self.generators:
+            if g.name == name:
+                return g
+        raise ValueError(f"invalid generator {name!r}: this world model has {', '.join(self.names)}")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(g.name for g in self.generators)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {"format": FORMAT, **asdict(self)}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> "WorldConfig":
+        d = dict(d)
+        fmt = d.pop("format", None)
+        if fmt != FORMAT:
+            raise ValueError(f"{WORLD_FILE} format {fmt!r} is not {FORMAT} (a single-DiT directory from an older "
+                             "cosmos-lite: re-export it with WorldModel.save_pretrained)")
         unknown = sorted(set(d) - {f.name for f in fields(cls)})
         if unknown:
-            raise ValueError(f"unknown world.json fields: {', '.join(unknown)}")
-        return cls(**d)
+            raise ValueError(f"unknown {WORLD_FILE} fields: {', '.join(unknown)}")
+        gens = []
+        for g in d.get("generators", []):
+            bad = sorted(set(g) - {f.name for f in fields(GeneratorSpec)})
+            if bad:
+                raise ValueError(f"unknown generator fields in {WORLD_FILE}: {', '.join(bad)}")
+            gens.append(GeneratorSpec(**g))
+        return cls(generators=tuple(gens), text_encoder=d.get("text_encoder"))
+
+    @classmethod
+    def load(cls, directory: str | Path | None = None) -> "WorldConfig":
+        """``world.json`` of a model directory (None = the bundled one), without loading any model."""
+        d = bundled_world_model_dir() if directory is None else Path(directory)
+        path = d / WORLD_FILE
+        if not path.is_file():
+            hint = " (this install has no bundled world model)" if directory is None else ""
+            raise FileNotFoundError(f"{path} not found{hint}: pass a directory written by "
+                                    "WorldModel.save_pretrained or `cosmos-lite train diffusion` (RUN/final)")
+        try:
+            return cls.from_dict(json.loads(path.read_text()))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}: not valid JSON ({err})") from None
+
+
+# --------------------------------------------------------------------------- requests and results
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """The keyword arguments of :meth:`WorldModel.generate`, checked and normalised."""
+
+    prompt: str
+    video: Any = None  # uint8 [T, H, W, 3] array or a video file: the first frames
+    actions: Any = None  # [num_frames, A] per-frame ego actions
+    num_frames: int | None = None  # None = the generator's training clip length
+    seed: int = 0
+    generator: str | None = None  # None = the model's first generator
+    settings: Any = None  # the generator's settings object; None = its defaults
 
 
 class GenerationBlocked(RuntimeError):
@@ -74,181 +170,395 @@ class GenerationBlocked(RuntimeError):
 
 @dataclass
 class GeneratedClip:
-    frames: np.ndarray  # uint8 [T, H, W, 3]
+    """One result: ``frames`` (uint8 [T, H, W, 3]; None when ``blocked``), ``fps`` and the ``report``
+    (effective settings, guardrail verdicts with reasons, timings)."""
+
+    frames: np.ndarray | None
     fps: float
-    report: dict[str, Any] = field(default_factory=dict)  # guardrail verdicts, timings, seed, settings
+    report: dict[str, Any] = field(default_factory=dict)
+    blocked: bool = False
+    guard_report: Any = field(default=None, repr=False)  # the guardrail's report that blocked it
+
+    @property
+    def reasons(self) -> list[str]:
+        return list(self.report.get("blocked_reasons", []))
 
     def save(self, path: str | Path) -> Path:
         """Write the clip (mp4 / mkv / avi, atomically)."""
         from cosmos_lite.data.io import write_video
 
+        if self.blocked or self.frames is None:
+            raise ValueError(f"nothing to save: the guardrail blocked this clip ({'; '.join(self.reasons)})")
         write_video(path, self.frames, self.fps)
         return Path(path)
 
 
-class WorldModel:
-    """Conditioned rollouts: text, optional first frames, optional per-frame ego actions."""
+def _is_int(v: Any) -> bool:
+    return isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_))
 
-    def __init__(self, dit, tokenizer, config: WorldConfig, guardrail: Any, text_encoder=None):
+
+def check_request(config: WorldConfig, request: GenerationRequest | Mapping[str, Any]) -> GenerationRequest:
+    """``request`` checked against ``config`` alone (no model is loaded): a normalised
+    :class:`GenerationRequest`, or a ``ValueError`` / ``TypeError`` / ``FileNotFoundError`` that
+    names the problem. Policy (what a prompt or clip may show) stays the guardrail's."""
+    from cosmos_lite.generators import settings_class
+
+    if isinstance(request, Mapping):
+        unknown = sorted(set(request) - {f.name for f in fields(GenerationRequest)})
+        if unknown:
+            raise TypeError(f"invalid request: unknown field(s) {', '.join(unknown)}")
+        request = GenerationRequest(**request)
+    if not isinstance(request, GenerationRequest):
+        raise TypeError(f"invalid request: expected a dict or GenerationRequest, got {type(request).__name__}")
+    r = request
+    if not isinstance(r.prompt, str):
+        raise TypeError(f"invalid prompt: must be a str, got {type(r.prompt).__name__}")
+    try:
+        r.prompt.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("invalid prompt: not valid UTF-8 text (undecodable bytes)") from None
+    spec = config.spec(r.generator)
+    settings = r.settings
+    cls = settings_class(spec.kind)
+    if settings is None:
+        settings = cls()
+    elif not isinstance(settings, cls):
+        raise TypeError(f"invalid settings: the {spec.name} generator takes {cls.__name__}, got "
+                        f"{type(settings).__name__}")
+    neg = getattr(settings, "negative_prompt", "")
+    try:
+        neg.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("invalid negative prompt: not valid UTF-8 text") from None
+
+    num_frames = spec.frames if r.num_frames is None else r.num_frames
+    if not _is_int(num_frames) or not 2 <= num_frames <= MAX_FRAMES:
+        raise ValueError(f"invalid num_frames: must be an integer in [2, {MAX_FRAMES}] (a clip, not an image), "
+                         f"got {num_frames!r}")
+    if not _is_int(r.seed) or not 0 <= r.seed < 2**63:
+        raise ValueError(f"invalid seed: must be an integer in [0, 2**63), got {r.seed!r}")
+
+    video = r.video
+    if video is not None:
+        if isinstance(video, (str, Path)):
+            if not Path(video).is_file():
+                raise FileNotFoundError(f"invalid video: {video}: no such file")
+        else:
+            video = np.asarray(video)
+            if video.dtype != np.uint8 or video.ndim != 4 or video.shape[-1] != 3 or len(video) == 0:
+                raise ValueError(f"invalid video: must be uint8 [T, H, W, 3] with T >= 1, got {video.dtype} "
+                                 f"{list(video.shape)}")
+            if min(video.shape[1:3]) < MIN_VIDEO_SIDE:
+                raise ValueError(f"invalid video: frames are {video.shape[1]}x{video.shape[2]}, need at least "
+                                 f"{MIN_VIDEO_SIDE}x{MIN_VIDEO_SIDE}")
+
+    actions = r.actions
+    if actions is not None:
+        actions = _check_actions(actions, spec, num_frames)
+    return dataclasses.replace(r, video=video, actions=actions, num_frames=int(num_frames), seed=int(r.seed),
+                               generator=spec.name, settings=settings)
+
+
+def _check_actions(actions: Any, spec: GeneratorSpec, num_frames: int) -> np.ndarray:
+    if spec.action_dim == 0:
+        raise ValueError(f"invalid actions: the {spec.name} generator takes none")
+    try:
+        import torch
+
+        if torch.is_tensor(actions):
+            actions = actions.detach().cpu().numpy()
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
+    try:
+        a = np.asarray(actions, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("invalid actions: must be a [T, A] array of numbers (accel m/s^2, curvature 1/m per "
+                         "frame); rows of different lengths or non-numbers given") from None
+    if a.ndim != 2 or a.shape[1] != spec.action_dim:
+        raise ValueError(f"invalid actions: must be [T, {spec.action_dim}] (accel m/s^2, curvature 1/m) per frame, "
+                         f"got shape {list(a.shape)}")
+    if len(a) != num_frames:
+        raise ValueError(f"invalid actions: {len(a)} rows, the clip has {num_frames} frames (one row per frame)")
+    if not np.isfinite(a).all():
+        raise ValueError("invalid actions: hold NaN or inf")
+    if spec.action_range is not None:
+        names = ("acceleration", "curvature") if spec.action_dim == 2 else [f"channel {i}" for i in range(spec.action_dim)]
+        for i, (lo, hi) in enumerate(spec.action_range):
+            bad = (a[:, i] < lo) | (a[:, i] > hi)
+            if bad.any():
+                t = int(np.argmax(bad))
+                raise ValueError(f"invalid actions: {names[i]} {a[t, i]:g} at frame {t} is outside [{lo:g}, {hi:g}], "
+                                 f"the range the {spec.name} generator was trained on")
+    return a.astype(np.float32)
+
+
+# --------------------------------------------------------------------------- the world model
+
+
+class WorldModel:
+    """Conditioned rollouts from any generator: text, optional first frames, optional per-frame actions.
+
+    ``generators`` maps each name of ``config`` to an object satisfying
+    :class:`~cosmos_lite.generators.protocol.WorldGenerator`, ``tokenizers`` each name to that
+    generator's tokenizer. ``tokenizer_sources`` (optional) remembers a bundled tokenizer's name
+    so that :meth:`save_pretrained` refers to it instead of copying it.
+    """
+
+    def __init__(self, config: WorldConfig, generators: Mapping[str, Any], tokenizers: Mapping[str, Any],
+                 guardrail: Any, text_encoder: Any = None, tokenizer_sources: Mapping[str, str] | None = None):
         from cosmos_lite.generators.conditioning import TextEncoder
 
-        if tokenizer.config.mode != "continuous":
-            raise ValueError("the diffusion world model needs a continuous tokenizer")
-        if dit.config.latent_channels != tokenizer.config.latent_dim:
-            raise ValueError(f"DiT takes {dit.config.latent_channels} latent channels, the tokenizer gives "
-                             f"{tokenizer.config.latent_dim}")
-        s = tokenizer.config.spatial_compression
-        if config.size[0] % s or config.size[1] % s:
-            raise ValueError(f"world.json size {config.size} is not a multiple of the tokenizer's spatial "
-                             f"compression {s}")
+        if set(generators) != set(config.names) or set(tokenizers) != set(config.names):
+            raise ValueError(f"generators {sorted(generators)} and tokenizers {sorted(tokenizers)} must match the "
+                             f"config's {list(config.names)}")
+        self.config = config
+        self.text_encoder = text_encoder or TextEncoder(config.text_encoder)
+        for spec in config.generators:
+            gen, tok = generators[spec.name], tokenizers[spec.name]
+            if tok.config.mode != gen.latents:
+                raise ValueError(f"generator {spec.name!r} works on {gen.latents} latents, its tokenizer is "
+                                 f"{tok.config.mode}")
+            s = tok.config.spatial_compression
+            if spec.size[0] % s or spec.size[1] % s:
+                raise ValueError(f"generator {spec.name!r}: size {spec.size} is not a multiple of its tokenizer's "
+                                 f"spatial compression {s}")
+            if gen.action_dim != spec.action_dim:
+                raise ValueError(f"generator {spec.name!r} takes {gen.action_dim} action channels, world.json says "
+                                 f"{spec.action_dim}")
+            if self.text_encoder.dim != gen.text_dim:
+                raise ValueError(f"the text encoder gives {self.text_encoder.dim}-wide embeddings, generator "
+                                 f"{spec.name!r} takes {gen.text_dim}")
         if guardrail is None:
             log.warning("WorldModel: guardrail disabled by the caller; generated clips are not checked")
-        self.dit, self.tokenizer, self.config, self.guardrail = dit.eval(), tokenizer.eval(), config, guardrail
-        self.text_encoder = text_encoder or TextEncoder(config.text_encoder)
-        if self.text_encoder.dim != dit.config.text_dim:
-            raise ValueError(f"the text encoder gives {self.text_encoder.dim}-wide embeddings, the DiT takes "
-                             f"{dit.config.text_dim}")
+        self._generators = dict(generators)
+        self.tokenizers = {k: t.eval() for k, t in tokenizers.items()}
+        self.tokenizer_sources = dict(tokenizer_sources or {})
+        self.guardrail = guardrail
+
+    @property
+    def generators(self) -> tuple[str, ...]:
+        """Names of the generators, the default first."""
+        return self.config.names
+
+    def generator(self, name: str | None = None) -> Any:
+        """The generator object called ``name`` (None = the default)."""
+        return self._generators[self.config.spec(name).name]
+
+    # ------------------------------------------------------------------ persistence
 
     @classmethod
     def from_pretrained(cls, path: str | Path | None = None, guardrail: Any = _DEFAULT) -> "WorldModel":
         """Load a model directory (None = the bundled default). ``guardrail``: a
         ``GuardrailRunner`` (default: one with the default policy) or None to turn it off."""
-        from cosmos_lite.generators.diffusion import DiT
+        from cosmos_lite.generators import generator_class
         from cosmos_lite.tokenizer import VideoTokenizer
 
         d = bundled_world_model_dir() if path is None else Path(path)
-        if not (d / "world.json").is_file():
-            hint = " (this install has no bundled world model)" if path is None else ""
-            raise FileNotFoundError(f"{d / 'world.json'} not found{hint}: pass a directory written by "
-                                    "`cosmos-lite train diffusion` (RUN/final)")
-        cfg = WorldConfig.from_dict(json.loads((d / "world.json").read_text()))
-        tok_dir = d / cfg.tokenizer
-        tokenizer = VideoTokenizer.from_pretrained(tok_dir if tok_dir.is_dir() else cfg.tokenizer)
+        config = WorldConfig.load(path)
+        generators, tokenizers, sources = {}, {}, {}
+        for spec in config.generators:
+            generators[spec.name] = generator_class(spec.kind).from_pretrained(d / spec.name)
+            local = d / spec.tokenizer
+            tokenizers[spec.name] = VideoTokenizer.from_pretrained(local if local.is_dir() else spec.tokenizer)
+            if not local.is_dir():
+                sources[spec.name] = spec.tokenizer
         if guardrail is _DEFAULT:
             from cosmos_lite.guardrail import GuardrailRunner
 
             guardrail = GuardrailRunner()
-        return cls(DiT.from_pretrained(d), tokenizer, cfg, guardrail)
+        return cls(config, generators, tokenizers, guardrail, tokenizer_sources=sources)
 
-    # ------------------------------------------------------------------ inputs
+    def save_pretrained(self, directory: str | Path, dtype: Any = None) -> Path:
+        """Write the model directory (atomically, as a whole); ``dtype`` (e.g. ``torch.float16``)
+        casts the generators' weights. Tokenizers loaded by bundled name stay references."""
+        from cosmos_lite.pretrained import fresh_temp_dir, swap_in, write_json
 
-    def _condition_frames(self, video: Any) -> np.ndarray | None:
-        """uint8 [n, H, W, 3] at the model's size, n = 1 + 4j <= what the DiT was trained to take."""
-        from cosmos_lite.data.io import probe_video, read_video, resize_frames
-
-        if video is None:
-            return None
-        t = self.tokenizer.config.temporal_compression
-        most = 1 + (self.config.context_latents - 1) * t
-        if isinstance(video, (str, Path)):
-            frames, _ = read_video(video, num_frames=min(most, probe_video(video).num_frames), size=self.config.size)
-        else:
-            frames = np.asarray(video)
-            if frames.dtype != np.uint8 or frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
-                raise ValueError(f"video must be uint8 [T, H, W, 3] with T >= 1, got {frames.dtype} {frames.shape}")
-            if frames.shape[1:3] != self.config.size:
-                frames = resize_frames(frames, self.config.size)
-        k = min(self.config.context_latents, 1 + (len(frames) - 1) // t)  # condition latent frames
-        return frames[: 1 + (k - 1) * t]
-
-    def _actions(self, actions: Any, num_frames: int, padded: int):
-        import torch
-
-        if actions is None:
-            return None
-        a = torch.as_tensor(np.asarray(actions, dtype=np.float32))
-        if a.ndim != 2 or a.shape[1] != self.dit.config.action_dim:
-            raise ValueError(f"actions must be [T, {self.dit.config.action_dim}] (accel m/s^2, curvature 1/m) per "
-                             f"frame, got shape {tuple(a.shape)}")
-        if len(a) != num_frames:
-            raise ValueError(f"actions give {len(a)} frames, the clip has {num_frames}")
-        if not torch.isfinite(a).all():
-            raise ValueError("actions hold NaN or inf")
-        return torch.cat([a, a[-1:].expand(padded - num_frames, -1)])[None]  # [1, padded, A]
+        out = Path(directory)
+        tmp = fresh_temp_dir(out)
+        specs = []
+        for spec in self.config.generators:
+            self._generators[spec.name].save_pretrained(tmp / spec.name, dtype=dtype)
+            tok_ref = self.tokenizer_sources.get(spec.name)
+            if tok_ref is None:
+                tok_ref = f"{spec.name}/tokenizer"
+                self.tokenizers[spec.name].save_pretrained(tmp / tok_ref, dtype=dtype)
+            specs.append(dataclasses.replace(spec, tokenizer=tok_ref))
+        write_json(tmp / WORLD_FILE, dataclasses.replace(self.config, generators=tuple(specs)).to_dict())
+        for f in tmp.rglob("*"):
+            f.chmod(0o755 if f.is_dir() else 0o644)  # package data: readable by every user of an install
+        return swap_in(tmp, out)
 
     # ------------------------------------------------------------------ generation
 
-    def generate(self, prompt: str, video: Any = None, actions: Any = None, num_frames: int = 33, seed: int = 0,
-                 steps: int = 24, guidance: float = 3.0, negative_prompt: str = "", solver: str = "dpm",
+    def check(self, request: GenerationRequest | Mapping[str, Any]) -> GenerationRequest:
+        """The request checked against this model (see :func:`check_request`)."""
+        return check_request(self.config, request)
+
+    def generate(self, prompt: str, video: Any = None, actions: Any = None, num_frames: int | None = None,
+                 seed: int = 0, generator: str | None = None, settings: Any = None,
                  progress: bool = True) -> GeneratedClip:
-        """Generate ``num_frames`` frames. ``video`` (uint8 [T, H, W, 3] or a file) gives the first
-        frames (up to ``1 + (context_latents - 1) * t`` of them are used and start the clip);
-        ``actions`` ([num_frames, A] per frame) steer the ego car. Raises :class:`GenerationBlocked`
-        when the guardrail refuses the request or the result."""
-        import torch
+        """Generate ``num_frames`` frames (default: the generator's training clip length).
+
+        ``video`` (uint8 [T, H, W, 3] or a file) gives the first frames (as many whole latent
+        groups as the generator conditions on); ``actions`` ([num_frames, A] per frame) steer the
+        ego car; ``generator`` picks one of :attr:`generators`; ``settings`` is that generator's
+        settings object (e.g. ``DiffusionSettings(steps=24, guidance=3.0)``). Raises
+        :class:`GenerationBlocked` when the guardrail refuses the request or the result."""
+        req = GenerationRequest(prompt=prompt, video=video, actions=actions, num_frames=num_frames, seed=seed,
+                                generator=generator, settings=settings)
+        clip = self.generate_many([req], batch_size=1, progress=progress)[0]
+        if clip.blocked:
+            raise GenerationBlocked(clip.report["blocked_stage"], clip.guard_report)
+        return clip
+
+    def generate_many(self, requests: Sequence[GenerationRequest | Mapping[str, Any]], batch_size: int = 8,
+                      progress: bool = True) -> list[GeneratedClip]:
+        """One :class:`GeneratedClip` per request, in order. Requests are dicts of :meth:`generate`'s
+        keyword arguments or :class:`GenerationRequest`; those that share a generator, settings,
+        length and kind of conditioning are sampled together, ``batch_size`` at a time, and give
+        the same clips as one by one. A request the guardrail refuses is a result with
+        ``blocked=True`` and the reasons in ``report["blocked_reasons"]``, never an exception."""
         from tqdm.auto import tqdm
 
-        from cosmos_lite.data.codec import frames_to_video
-        from cosmos_lite.generators.conditioning import pool_actions
-        from cosmos_lite.generators.diffusion import Conditioning, SamplerSettings, rollout
-
-        if not isinstance(prompt, str):
-            raise TypeError(f"prompt must be a str, got {type(prompt).__name__}")
-        if not isinstance(num_frames, int) or num_frames < 1:
-            raise ValueError(f"num_frames must be a positive int, got {num_frames!r}")
-        settings = SamplerSettings(steps=steps, guidance=guidance, solver=solver)  # validates
-        if actions is not None and not isinstance(actions, np.ndarray) and not torch.is_tensor(actions):
-            # lists (JSON, the CLI) become one array here, so the guardrail and the model see the same thing
+        if not _is_int(batch_size) or batch_size < 1:
+            raise ValueError(f"invalid batch_size: must be a positive integer, got {batch_size!r}")
+        checked = []
+        for i, r in enumerate(requests):
             try:
-                actions = np.asarray(actions, dtype=np.float32)
-            except (TypeError, ValueError):
-                raise ValueError("actions must be a [T, A] array of numbers (accel m/s^2, curvature 1/m per "
-                                 "frame)") from None
-        timings: dict[str, float] = {}
+                checked.append(self.check(r))
+            except (ValueError, TypeError, FileNotFoundError) as err:
+                raise type(err)(f"request {i}: {err}") if len(requests) > 1 else err
+        results: list[GeneratedClip | None] = [None] * len(checked)
+        ready: list[tuple[int, GenerationRequest, np.ndarray | None, dict]] = []
+        for i, r in enumerate(checked):
+            cond, report, refusal = self._admit(r)
+            if refusal is not None:
+                results[i] = GeneratedClip(None, self.config.spec(r.generator).fps, report, True, refusal)
+            else:
+                ready.append((i, r, cond, report))
+        groups: dict[tuple, list] = {}
+        for item in ready:
+            _, r, cond, _ = item
+            key = (r.generator, repr(r.settings), r.num_frames, 0 if cond is None else len(cond), r.actions is None)
+            groups.setdefault(key, []).append(item)
+        batches = [g[j:j + batch_size] for g in groups.values() for j in range(0, len(g), batch_size)]
+        total = sum(self.generator(b[0][1].generator).work(self._shape_only(b[0][1], b[0][2]), b[0][1].settings)
+                    for b in batches)
+        with tqdm(total=total, desc="generate", disable=not progress, leave=False) as bar:
+            for batch in batches:
+                for i, clip in zip([it[0] for it in batch], self._run_batch(batch, bar)):
+                    results[i] = clip
+        return results  # type: ignore[return-value]
+
+    # ------------------------------------------------------------------ internals
+
+    def _condition_frames(self, r: GenerationRequest) -> np.ndarray | None:
+        """uint8 [n, H, W, 3] at the generator's size, n = 1 + j*t <= what it conditions on."""
+        from cosmos_lite.data.io import probe_video, read_video, resize_frames
+
+        if r.video is None:
+            return None
+        spec = self.config.spec(r.generator)
+        t = self.tokenizers[spec.name].config.temporal_compression
+        most = self.generator(spec.name).max_context_frames(t)
+        if isinstance(r.video, (str, Path)):
+            frames, _ = read_video(r.video, num_frames=min(most, probe_video(r.video).num_frames), size=spec.size)
+        else:
+            frames = r.video if r.video.shape[1:3] == spec.size else resize_frames(r.video, spec.size)
+        k = min(1 + (most - 1) // t, 1 + (len(frames) - 1) // t)  # whole latent groups
+        return frames[: 1 + (k - 1) * t]
+
+    def _admit(self, r: GenerationRequest) -> tuple[np.ndarray | None, dict, Any]:
+        """Condition frames, the report so far, and the guardrail's report when it refuses (else None)."""
         t0 = time.perf_counter()
-        cond_frames = self._condition_frames(video)
-        report: dict[str, Any] = {"seed": seed, "steps": steps, "guidance": guidance, "solver": solver,
-                                  "prompt": prompt, "negative_prompt": negative_prompt}
-        if self.guardrail is not None:
-            pre = self.guardrail.check_request(prompt=prompt, video=cond_frames, actions=actions,
-                                               expected_frames=num_frames if actions is not None else None)
+        cond = self._condition_frames(r)
+        report: dict[str, Any] = {"prompt": r.prompt, "seed": r.seed, "generator": r.generator,
+                                  "num_frames": r.num_frames, "settings": asdict(r.settings),
+                                  "condition_frames": 0 if cond is None else len(cond),
+                                  "actions": r.actions is not None}
+        refusal = None
+        if self.guardrail is None:
+            report["guardrail"] = "disabled"
+        else:
+            pre = self.guardrail.check_request(prompt=r.prompt, video=cond, actions=r.actions,
+                                               expected_frames=r.num_frames if r.actions is not None else None)
             report["guardrail_request"] = pre.to_dict()
             if not pre.allowed:
-                raise GenerationBlocked("request", pre)
-        else:
-            report["guardrail"] = "disabled"
+                report.update(blocked=True, blocked_stage="request", blocked_reasons=list(pre.reasons))
+                refusal = pre
+        report["timings"] = {"check_s": time.perf_counter() - t0}
+        return cond, report, refusal
 
-        tc = self.tokenizer.config
+    def _latent_geometry(self, r: GenerationRequest) -> tuple[int, int, tuple[int, ...]]:
+        """(latent frames, padded video frames, latent shape of one frame) of a request."""
+        spec = self.config.spec(r.generator)
+        tc = self.tokenizers[spec.name].config
         t, s = tc.temporal_compression, tc.spatial_compression
-        n_lat = 1 + -(-(max(num_frames, 1) - 1) // t)  # ceil: pad the clip to 1 + k*t frames
-        padded = 1 + (n_lat - 1) * t
-        act = self._actions(actions, num_frames, padded)
-        H, W = self.config.size
+        n_lat = 1 + -(-(r.num_frames - 1) // t)  # ceil: the clip is padded to 1 + k*t frames
+        hw = (spec.size[0] // s, spec.size[1] // s)
+        shape = (tc.latent_dim, *hw) if tc.mode == "continuous" else hw
+        return n_lat, 1 + (n_lat - 1) * t, shape
+
+    def _shape_only(self, r: GenerationRequest, cond: np.ndarray | None):
+        """A GeneratorInput with only the sizes filled in (for counting work)."""
+        from cosmos_lite.generators.protocol import GeneratorInput
+
+        n_lat, _, shape = self._latent_geometry(r)
+        return GeneratorInput(None, None, None, None, None, None, n_lat, shape)  # type: ignore[arg-type]
+
+    def _run_batch(self, batch: list, bar) -> list[GeneratedClip]:
+        import torch
+
+        from cosmos_lite.data.codec import frames_to_video, video_to_frames
+        from cosmos_lite.generators.conditioning import pool_actions
+        from cosmos_lite.generators.protocol import GeneratorInput
+
+        r0 = batch[0][1]
+        spec = self.config.spec(r0.generator)
+        gen, tok = self.generator(spec.name), self.tokenizers[spec.name]
+        t = tok.config.temporal_compression
+        n_lat, padded, shape = self._latent_geometry(r0)
+        t0 = time.perf_counter()
         with torch.no_grad():
-            cond_lat = None
-            if cond_frames is not None:
-                cond_lat = self.tokenizer.encode(frames_to_video(cond_frames)).float() * self.config.latent_scale
-            text, mask = self.text_encoder.encode([prompt])
-            neg, neg_mask = self.text_encoder.encode([negative_prompt])
-            pooled = None if act is None else pool_actions(act, t)  # [1, n_lat, A]
-            cond = Conditioning(text, mask, pooled, None)
-            uncond = Conditioning(neg, neg_mask, pooled, None if pooled is None else torch.zeros(1, dtype=torch.bool))
-            timings["prepare_s"] = time.perf_counter() - t0
-
-            chunk = 1 + (self.config.frames - 1) // t
-            k0 = 0 if cond_lat is None else cond_lat.shape[2]
-            n_chunks = 1 + max(0, -(-(n_lat - chunk) // (chunk - self.config.context_latents)))
-            bar = tqdm(total=n_chunks * steps, desc="generate", disable=not progress, leave=False)
-            gen = torch.Generator().manual_seed(int(seed))
+            context = None
+            if batch[0][2] is not None:
+                context = torch.cat([tok.encode(frames_to_video(c)) for _, _, c, _ in batch])
+                if tok.config.mode == "continuous":
+                    context = context.float()
+            actions = None
+            if r0.actions is not None:
+                a = torch.stack([torch.from_numpy(r.actions) for _, r, _, _ in batch])  # [B, T, A]
+                a = torch.cat([a, a[:, -1:].expand(-1, padded - r0.num_frames, -1)], dim=1)  # pad as the clip is
+                actions = pool_actions(a, t)  # [B, n_lat, A]: once, here, for every generator
+            text, mask = self.text_encoder.encode([r.prompt for _, r, _, _ in batch])
+            neg, neg_mask = self.text_encoder.encode([getattr(r.settings, "negative_prompt", "") for _, r, _, _ in batch])
+            inp = GeneratorInput(text, mask, neg, neg_mask, context, actions, n_lat, shape)
+            seeds = [torch.Generator().manual_seed(r.seed) for _, r, _, _ in batch]
             t1 = time.perf_counter()
-            lat = rollout(self.dit, cond_lat, n_lat, chunk, self.config.context_latents, cond, uncond, settings,
-                          (tc.latent_dim, H // s, W // s), gen, callback=lambda i: bar.update(1))
-            bar.close()
-            timings["sample_s"] = time.perf_counter() - t1
+            out = gen.sample(inp, r0.settings, seeds, callback=lambda i: bar.update(1))
             t2 = time.perf_counter()
-            video_out = self.tokenizer.decode(lat / self.config.latent_scale, num_frames=padded)  # [1, 3, T, H, W]
-            timings["decode_s"] = time.perf_counter() - t2
-        frames = ((video_out[0].permute(1, 2, 3, 0).float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8).numpy()
-        frames = frames[:num_frames]
-        report.update(condition_frames=0 if cond_frames is None else len(cond_frames), condition_latents=k0)
+            video = tok.decode(out, num_frames=padded)  # [B, 3, T, H, W]
+            t3 = time.perf_counter()
+        clips = []
+        for b, (_, r, cond, report) in enumerate(batch):
+            frames = video_to_frames(video[b:b + 1])[: r.num_frames]
+            report["timings"].update(prepare_s=t1 - t0, sample_s=t2 - t1, decode_s=t3 - t2, batch_size=len(batch))
+            report["condition_latents"] = 0 if cond is None else 1 + (len(cond) - 1) // t
+            refusal = None
+            if self.guardrail is not None:
+                safe, post = self.guardrail.check_output(frames, condition_frames=cond)
+                report["guardrail_output"] = post.to_dict()
+                if safe is None:
+                    refusal = post
+                    report.update(blocked=True, blocked_stage="generated clip", blocked_reasons=list(post.reasons))
+                frames = safe
+            report["timings"]["total_s"] = time.perf_counter() - t0 + report["timings"]["check_s"]
+            clips.append(GeneratedClip(frames, spec.fps, report, refusal is not None, refusal))
+        return clips
 
-        if self.guardrail is not None:
-            safe, post = self.guardrail.check_output(frames, condition_frames=cond_frames)
-            report["guardrail_output"] = post.to_dict()
-            if safe is None:
-                raise GenerationBlocked("generated clip", post)
-            frames = safe
-        timings["total_s"] = time.perf_counter() - t0
-        report["timings"] = timings
-        return GeneratedClip(frames=frames, fps=self.config.fps, report=report)
 
+def realtime_factor(clip: GeneratedClip) -> float:
+    """Seconds of video per second of generation (after load): > 1 is faster than real time."""
+    t = clip.report["timings"]
+    wall = t["prepare_s"] + t["sample_s"] + t["decode_s"]
+    return (len(clip.frames) / clip.fps) / wall if wall > 0 and clip.frames is not None else math.nan

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -9,7 +11,10 @@ import torch
 from cosmos_lite.data.codec import frames_to_video, video_to_frames
 from cosmos_lite.scenes import Scenario, render
 from cosmos_lite.tokenizer import VideoTokenizer
+from cosmos_lite.generators.diffusion import DiffusionSettings
 from cosmos_lite.world import WorldModel, bundled_world_model_dir
+
+PIN = Path(__file__).parent / "data" / "bundled_pin.npz"
 
 
 pytestmark = pytest.mark.usefixtures("one_thread")
@@ -33,12 +38,25 @@ def test_bundled_tokenizer_reconstructs_a_held_out_scene():
 def test_bundled_world_model_generates_offline():
     assert (bundled_world_model_dir() / "world.json").is_file()
     wm = WorldModel.from_pretrained(guardrail=None)
-    assert wm.config.tokenizer == "default-cv" and wm.config.size == (64, 96)
-    clip = render(Scenario.sample(4, split="test", duration=9 / wm.config.fps + 1e-6), 9, wm.config.size,
-                  wm.config.fps)
-    out = wm.generate(clip.caption, video=clip.frames[:5], actions=clip.actions, num_frames=9, steps=4,
-                      progress=False)
+    spec = wm.config.spec(None)
+    assert wm.generators == ("diffusion",) and spec.tokenizer == "default-cv" and spec.size == (64, 96)
+    clip = render(Scenario.sample(4, split="test", duration=9 / spec.fps + 1e-6), 9, spec.size, spec.fps)
+    out = wm.generate(clip.caption, video=clip.frames[:5], actions=clip.actions, num_frames=9,
+                      settings=DiffusionSettings(steps=4), progress=False)
     assert out.frames.shape == (9, 64, 96, 3)
     # a trained model continues the scene: closer to the truth than a flat grey clip
     grey = np.full_like(clip.frames, 128)
     assert psnr(out.frames[5:], clip.frames[5:]) > psnr(grey[5:], clip.frames[5:]) + 3.0
+
+
+def test_bundled_world_model_gives_the_pinned_clips():
+    """The clips the bundled model gave before the generator seam (recorded with commit a7b4da2):
+    bit-identical on the AVX512 box that recorded them, within rounding on other CPUs."""
+    pin = np.load(PIN)
+    wm = WorldModel.from_pretrained(guardrail=None)
+    t2w = wm.generate("dusk, fog, a cyclist swerves", num_frames=33, seed=0, progress=False).frames
+    v2w = wm.generate("night, rain", num_frames=17, seed=3, settings=DiffusionSettings(steps=8), video=pin["video"],
+                      actions=pin["actions"], progress=False).frames
+    for got, want in ((t2w[::4], pin["t2w"]), (v2w[::4], pin["v2w"])):
+        diff = np.abs(got.astype(int) - want.astype(int))
+        assert diff.mean() < 0.05 and diff.max() <= 8, (diff.mean(), diff.max())

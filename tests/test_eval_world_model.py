@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from conftest import tiny_world
 
 from cosmos_lite.cli import main
-from cosmos_lite.eval.condition_classifier import ConditionClassifier, ConditionClassifierConfig
-from cosmos_lite.generators.diffusion import PRESETS as DIT_PRESETS
-from cosmos_lite.generators.diffusion import DiT
-from cosmos_lite.tokenizer import PRESETS as TOK_PRESETS
-from cosmos_lite.tokenizer import VideoTokenizer
+from cosmos_lite.eval.condition_classifier import (
+    ConditionClassifier,
+    ConditionClassifierConfig,
+)
 from cosmos_lite.eval.world_model import (
     PSNR_CAP,
     WorldEvalSettings,
@@ -30,7 +30,6 @@ from cosmos_lite.eval.world_model import (
     repeat_last_prediction,
     steering_actions,
 )
-from cosmos_lite.world import WorldConfig
 
 SIZE = (32, 48)
 FAST = dict(n=2, prompts=2, steering=1, frames=9, cond_frames=5, steps=2, progress=False)
@@ -41,20 +40,8 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 @pytest.fixture(scope="module")
 def world_dir(tmp_path_factory) -> Path:
-    """A tiny untrained world model; zero-initialised layers get small weights so inputs matter."""
-    d = tmp_path_factory.mktemp("world")
-    torch.manual_seed(0)
-    g = torch.Generator().manual_seed(0)
-    tok, dit = VideoTokenizer(TOK_PRESETS["tiny-cv"]), DiT(DIT_PRESETS["test"])
-    with torch.no_grad():
-        for p in [*tok.parameters(), *dit.parameters()]:
-            if p.abs().sum() == 0:
-                p.copy_(torch.randn(p.shape, generator=g) * 0.05)
-    tok.save_pretrained(d / "tokenizer")
-    dit.save_pretrained(d)
-    (d / "world.json").write_text(json.dumps(WorldConfig(tokenizer="tokenizer", size=SIZE, fps=10.0,
-                                                         frames=9).to_dict()))
-    return d
+    """A tiny untrained world model (the curvature test steers at 0.02, inside its range)."""
+    return tiny_world(SIZE, 9).save_pretrained(tmp_path_factory.mktemp("world") / "model")
 
 
 @pytest.fixture(scope="module")

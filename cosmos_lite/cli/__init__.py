@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except (ValueError, FileNotFoundError) as err:
+    except (ValueError, TypeError, FileNotFoundError) as err:
         # User-facing failures: one clear line, no traceback.
         print(f"cosmos-lite {args.command}: error: {err}", file=sys.stderr)
         return 2

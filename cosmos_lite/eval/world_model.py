@@ -262,11 +262,15 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path,
     from cosmos_lite.scenes import replay
     from cosmos_lite.scenes.driver import MAX_CURVATURE
 
+    from cosmos_lite.generators.diffusion import DiffusionSettings
+
     wm = _load_world_model(model_dir)
-    cfg, tc = wm.config, wm.tokenizer.config
+    cfg = wm.config.spec(None)  # the default generator
+    tokenizer = wm.tokenizers[cfg.name]
+    tc = tokenizer.config
     T = settings.frames or cfg.frames
     cond = settings.cond_frames
-    check_cond_frames(cond, T, tc.temporal_compression, cfg.context_latents)
+    check_cond_frames(cond, T, tc.temporal_compression, wm.generator(cfg.name).config.context_latents)
     if settings.steering:
         from cosmos_lite.guardrail.input_guard import InputLimits
 
@@ -279,7 +283,8 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path,
     H, W = cfg.size
     fps = cfg.fps
     scenes = _Scenes(T, (H, W), fps)
-    gen_kw = dict(num_frames=T, steps=settings.steps, guidance=settings.guidance, progress=False)
+    gen_kw = dict(num_frames=T, settings=DiffusionSettings(steps=settings.steps, guidance=settings.guidance),
+                  progress=False)
     buckets = horizon_buckets(T, cond, fps)
     total = settings.n + settings.prompts + 2 * settings.steering
     bar = tqdm(total=total, desc="eval world-model", unit="clip", disable=not settings.progress)
@@ -296,7 +301,7 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path,
             raise RuntimeError(f"the model used {gen.report.get('condition_frames')} condition frames, not {cond}")
         generated = gen.frames
         repeat = repeat_last_prediction(truth, cond)
-        recon = _reconstruct(wm.tokenizer, truth)
+        recon = _reconstruct(tokenizer, truth)
         scores = {name: frame_scores(x[cond:], truth[cond:])
                   for name, x in (("generated", generated), ("repeat_last", repeat), ("tokenizer", recon))}
         row: dict[str, Any] = {"seed": i, "caption": clip.caption, "buckets": {}}
@@ -335,7 +340,7 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path,
             on_gen, on_true = clf.predict_clip(gen.frames), clf.predict_clip(clip.frames)
             # the ceiling: what the classifier reads once the true clip went through the tokenizer,
             # whose blur the generator cannot get under (its clips are decoded by the same tokenizer)
-            on_recon = clf.predict_clip(_reconstruct(wm.tokenizer, clip.frames))
+            on_recon = clf.predict_clip(_reconstruct(tokenizer, clip.frames))
 
             def judged(p: dict) -> dict:
                 w_ok, l_ok = p["weather"] == sc.weather, p["lighting"] == sc.lighting
@@ -379,7 +384,7 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path,
                     raise RuntimeError(f"replay returned {sim.frames.shape[0]} frames, expected {T - cond + 1}")
                 # the simulator's whole clip under these actions, through the model's tokenizer
                 sims[side] = np.concatenate([truth[:cond - 1], sim.frames])
-                recs[side] = _reconstruct(wm.tokenizer, sims[side])
+                recs[side] = _reconstruct(tokenizer, sims[side])
                 gens[side] = gen.frames
                 r[f"generated_{side}"] = cumulative_shift(gen.frames[cond - 1:])
                 r[f"simulator_{side}"] = cumulative_shift(sim.frames)

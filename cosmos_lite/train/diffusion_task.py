@@ -8,8 +8,6 @@ takes the EDM loss on the generated frames (:func:`video2world_loss`).
 
 from __future__ import annotations
 
-import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +16,18 @@ import torch
 from torch import nn
 from torch.utils.data import IterableDataset
 
-from cosmos_lite.generators.conditioning import TextEncoder, pool_actions
-from cosmos_lite.generators.diffusion import PRESETS, Conditioning, DiT, video2world_loss
 from cosmos_lite.data.shards import TokenShards
+from cosmos_lite.data.streams import _PositionStream, _sample_rng
+from cosmos_lite.generators.conditioning import TextEncoder, pool_actions
+from cosmos_lite.generators.diffusion import (
+    PRESETS,
+    Conditioning,
+    DiT,
+    video2world_loss,
+)
 from cosmos_lite.tokenizer import VideoTokenizer
 
 from .config import DiffusionRunConfig
-from cosmos_lite.data.streams import _PositionStream, _sample_rng
 from .engine import StepOutput
 
 VAL_SIGMAS = (0.1, 0.5, 2.0, 8.0)
@@ -208,63 +211,48 @@ class DiffusionTask:
         export_world_model(model, self.tokenizer, self.run, out_dir)
 
 
-def export_world_model(model: DiT, tokenizer: VideoTokenizer, run: DiffusionRunConfig, out_dir: Path) -> Path:
-    """A self-contained world-model directory: the DiT, its tokenizer (``tokenizer/``) and ``world.json``."""
-    from cosmos_lite.world import WorldConfig
+def world_model_of(model: DiT, tokenizer: VideoTokenizer, run: DiffusionRunConfig, guardrail=None,
+                   tokenizer_source: str | None = None):
+    """The :class:`WorldModel` a run's DiT makes, with one generator called "diffusion"."""
+    from cosmos_lite.generators.diffusion import (
+        DiffusionGenerator,
+        DiffusionGeneratorConfig,
+    )
+    from cosmos_lite.world import GeneratorSpec, WorldConfig, WorldModel
 
-    out_dir = Path(out_dir)
-    tmp = _fresh_tmp(out_dir)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp / "tokenizer")
     d = run.data
-    cfg = WorldConfig(tokenizer="tokenizer", size=tuple(d.size), fps=d.fps, frames=d.frames,
-                      latent_scale=d.latent_scale, text_encoder=d.text_encoder)
-    (tmp / "world.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
-    return _swap_in(tmp, out_dir)
+    t = tokenizer.config.temporal_compression
+    spec = GeneratorSpec(name="diffusion", kind="diffusion", tokenizer="diffusion/tokenizer", size=tuple(d.size),
+                         fps=d.fps, frames=d.frames, action_dim=model.config.action_dim)
+    gen = DiffusionGenerator(model, DiffusionGeneratorConfig(latent_scale=d.latent_scale,
+                                                             chunk_latents=1 + (d.frames - 1) // t))
+    sources = {} if tokenizer_source is None else {"diffusion": tokenizer_source}
+    return WorldModel(WorldConfig(generators=(spec,), text_encoder=d.text_encoder), {"diffusion": gen},
+                      {"diffusion": tokenizer}, guardrail, tokenizer_sources=sources)
 
 
-def _fresh_tmp(out_dir: Path) -> Path:
-    tmp = out_dir.with_name(out_dir.name + ".tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
-    return tmp
-
-
-def _swap_in(tmp: Path, out_dir: Path) -> Path:
-    """Replace ``out_dir`` by the finished ``tmp`` whole, so a reader never sees a half-written directory."""
-    old = out_dir.with_name(out_dir.name + ".old")
-    shutil.rmtree(old, ignore_errors=True)
-    if out_dir.exists():
-        out_dir.rename(old)
-    tmp.rename(out_dir)
-    shutil.rmtree(old, ignore_errors=True)
-    return out_dir
+def export_world_model(model: DiT, tokenizer: VideoTokenizer, run: DiffusionRunConfig, out_dir: Path) -> Path:
+    """A self-contained world-model directory (``WorldModel.save_pretrained``), its tokenizer copied in."""
+    return world_model_of(model, tokenizer, run).save_pretrained(out_dir)
 
 
 def bundle_world_model(model_dir: str | Path, out_dir: str | Path, tokenizer: str,
                        dtype: torch.dtype = torch.float16) -> Path:
-    """Repackage a trained world model (``RUN/final``) the way the package ships it: the DiT cast
-    to ``dtype`` (half the bytes; loading casts back) and a ``world.json`` that names ``tokenizer``
-    (a bundled name such as ``"default-cv"``, or a directory) instead of carrying a copy.
+    """Repackage a trained world model (``RUN/final``) the way the package ships it: generator
+    weights cast to ``dtype`` (half the bytes; loading casts back) and each tokenizer referred to by
+    the bundled name ``tokenizer`` (e.g. ``"default-cv"``) instead of a copy.
 
-    Refuses unless ``tokenizer`` has the encoder and latent statistics the DiT was trained with
-    (its latent space); the decoder may differ (``train tokenizer --finetune-decoder``)."""
-    from cosmos_lite.world import WorldConfig
+    Refuses unless ``tokenizer`` has the encoder and latent statistics each generator was trained
+    with (its latent space); the decoder may differ (``train tokenizer --finetune-decoder``)."""
+    from cosmos_lite.world import WorldModel
 
-    src = Path(model_dir)
-    if not (src / "world.json").is_file():
-        raise FileNotFoundError(f"{src}: no world.json (expected RUN/final of `cosmos-lite train diffusion`)")
-    cfg = WorldConfig.from_dict(json.loads((src / "world.json").read_text()))
-    own = VideoTokenizer.from_pretrained(src / cfg.tokenizer if (src / cfg.tokenizer).is_dir() else cfg.tokenizer)
+    wm = WorldModel.from_pretrained(model_dir, guardrail=None)
     named = VideoTokenizer.from_pretrained(tokenizer)
-    a, b = own.encoder.state_dict(), named.encoder.state_dict()
-    if a.keys() != b.keys() or any(not torch.equal(a[k].float(), b[k].float()) for k in a) \
-            or own.config != named.config:
-        raise ValueError(f"{tokenizer!r} is not the tokenizer {src} was trained with (encoder weights or config "
-                         "differ: another latent space)")
-    tmp = _fresh_tmp(Path(out_dir))
-    DiT.from_pretrained(src).save_pretrained(tmp, dtype=dtype)
-    cfg = WorldConfig(**{**cfg.to_dict(), "tokenizer": str(tokenizer)})
-    (tmp / "world.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
-    for f in tmp.iterdir():
-        f.chmod(0o644)  # package data: readable by every user of the install
-    return _swap_in(tmp, Path(out_dir))
+    for name, own in wm.tokenizers.items():
+        a, b = own.encoder.state_dict(), named.encoder.state_dict()
+        if a.keys() != b.keys() or any(not torch.equal(a[k].float(), b[k].float()) for k in a) \
+                or own.config != named.config:
+            raise ValueError(f"{tokenizer!r} is not the tokenizer {model_dir} was trained with (encoder weights or "
+                             "config differ: another latent space)")
+        wm.tokenizers[name], wm.tokenizer_sources[name] = named, str(tokenizer)
+    return wm.save_pretrained(out_dir, dtype=dtype)

@@ -4,9 +4,17 @@
 and loss, ``sampling.py`` guidance, the diffusers EDM schedulers and long rollouts.
 """
 
-from .edm import SIGMA_DATA, Conditioning, denoise, edm_loss_weight, edm_scalings, video2world_loss
+from .edm import (
+           SIGMA_DATA,
+           Conditioning,
+           denoise,
+           edm_loss_weight,
+           edm_scalings,
+           video2world_loss,
+)
+from .generator import DiffusionGenerator, DiffusionGeneratorConfig, DiffusionSettings
 from .model import PRESETS, DiT, DiTConfig
 from .sampling import SamplerSettings, guided_denoise, rollout, sample
 
 __all__ = ["SIGMA_DATA", "Conditioning", "denoise", "edm_loss_weight", "edm_scalings", "video2world_loss",
-           "PRESETS", "DiT", "DiTConfig", "SamplerSettings", "guided_denoise", "rollout", "sample"]
+           "PRESETS", "DiT", "DiTConfig", "DiffusionGenerator", "DiffusionGeneratorConfig", "DiffusionSettings", "SamplerSettings", "guided_denoise", "rollout", "sample"]

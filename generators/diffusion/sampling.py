@@ -17,6 +17,19 @@ import torch
 from .edm import SIGMA_DATA, Conditioning, denoise, edm_scalings
 
 Solver = Literal["euler", "dpm"]
+MAX_STEPS = 1000
+MAX_GUIDANCE = 20.0
+Generators = torch.Generator | list[torch.Generator] | None  # one for the batch, or one per sample
+
+
+def randn(shape: tuple[int, ...], generator: Generators, device: torch.device | str) -> torch.Tensor:
+    """Standard normal noise; with a list of generators sample b draws from ``generator[b]`` alone,
+    so a request gives the same noise whatever batch it is sampled in."""
+    if isinstance(generator, (list, tuple)):
+        if len(generator) != shape[0]:
+            raise ValueError(f"{len(generator)} generators for a batch of {shape[0]}")
+        return torch.stack([torch.randn(shape[1:], generator=g, device=device) for g in generator])
+    return torch.randn(shape, generator=generator, device=device)
 
 
 @dataclass(frozen=True)
@@ -33,16 +46,31 @@ class SamplerSettings:
     sigma_cond_growth: float = 0.05
 
     def __post_init__(self) -> None:
-        if self.steps < 1:
-            raise ValueError(f"steps must be >= 1, got {self.steps}")
-        if self.guidance < 0:
-            raise ValueError(f"guidance must be >= 0, got {self.guidance}")
+        if isinstance(self.steps, bool) or not isinstance(self.steps, int) or not 1 <= self.steps <= MAX_STEPS:
+            raise ValueError(f"steps must be an integer in [1, {MAX_STEPS}], got {self.steps!r}")
+        if isinstance(self.guidance, bool) or not isinstance(self.guidance, (int, float)) \
+                or not 1 <= self.guidance <= MAX_GUIDANCE:
+            # 1 = the conditional prediction alone (no guidance); below 1 it leans towards the
+            # unconditional one; beyond ~20 the estimate leaves the data range: stripes, not a stronger prompt
+            raise ValueError(f"guidance must be a number in [1, {MAX_GUIDANCE:g}] (1 = no guidance), "
+                             f"got {self.guidance!r}")
         if self.solver not in ("euler", "dpm"):
             raise ValueError(f"solver must be 'euler' or 'dpm', got {self.solver!r}")
         if not 0 < self.sigma_min < self.sigma_max:
             raise ValueError(f"need 0 < sigma_min < sigma_max, got {self.sigma_min}, {self.sigma_max}")
         if self.sigma_cond <= 0 or self.sigma_cond_growth < 0:
             raise ValueError("sigma_cond must be > 0 and sigma_cond_growth >= 0")
+
+
+def mark_input_scaled(scheduler) -> None:
+    """Tell a diffusers EDM scheduler that the model input was already scaled.
+
+    ``denoise`` applies c_in per frame (condition frames have their own sigma), so the
+    scheduler's ``scale_model_input``, which scales every frame by one sigma, is never called;
+    diffusers warns on every step unless this private flag is set. diffusers is pinned to the
+    tested range and ``tests/test_diffusion.py`` fails if the flag stops silencing it.
+    """
+    scheduler.is_scale_input_called = True
 
 
 def make_scheduler(settings: SamplerSettings):
@@ -93,13 +121,14 @@ def _stack(cond: Conditioning, uncond: Conditioning) -> Conditioning:
 @torch.no_grad()
 def sample(model: torch.nn.Module, shape: tuple[int, int, int, int, int], cond: Conditioning,
            uncond: Conditioning | None, settings: SamplerSettings, cond_latents: torch.Tensor | None = None,
-           generator: torch.Generator | None = None, sigma_cond: float | None = None,
+           generator: Generators = None, sigma_cond: float | None = None,
            callback: Callable[[int], None] | None = None) -> torch.Tensor:
     """Generate latents ``[B, C, T, H, W]``.
 
     ``cond_latents [B, C, k, H, W]`` are the first k latent frames (Video2World; k = 0 or None is
     text-to-world). They are returned unchanged; the network sees them with ``sigma_cond`` noise.
-    ``generator`` seeds the initial noise and the condition noise (deterministic on CPU)."""
+    ``generator`` (one, or one per sample) seeds the initial noise and the condition noise
+    (deterministic on CPU)."""
     B, C, T, H, W = shape
     dev = next(model.parameters()).device
     k = 0 if cond_latents is None else cond_latents.shape[2]
@@ -113,14 +142,12 @@ def sample(model: torch.nn.Module, shape: tuple[int, int, int, int, int], cond: 
 
     sched = make_scheduler(settings)
     sched.set_timesteps(settings.steps, device=dev)
-    # c_in is applied per frame inside `denoise` (condition frames have their own sigma), so the
-    # scheduler's scale_model_input, which would scale every frame by one sigma, is not used.
-    sched.is_scale_input_called = True
+    mark_input_scaled(sched)
     sigmas = sched.sigmas.to(dev)
-    x = torch.randn(shape, generator=generator, device=dev) * sigmas[0]
+    x = randn(shape, generator, dev) * sigmas[0]
     x_cond = None
     if k:
-        eps_cond = torch.randn((B, C, k, H, W), generator=generator, device=dev)
+        eps_cond = randn((B, C, k, H, W), generator, dev)
         x_cond = cond_latents.float() + s_cond[:, None, None, None, None] * eps_cond
     for i, t in enumerate(sched.timesteps):
         sigma = sigmas[i]
@@ -141,7 +168,7 @@ def sample(model: torch.nn.Module, shape: tuple[int, int, int, int, int], cond: 
 @torch.no_grad()
 def rollout(model: torch.nn.Module, cond_latents: torch.Tensor | None, num_latent_frames: int, chunk: int,
             context: int, cond: Conditioning, uncond: Conditioning | None, settings: SamplerSettings,
-            latent_shape: tuple[int, int, int], generator: torch.Generator | None = None,
+            latent_shape: tuple[int, int, int], generator: Generators = None,
             callback: Callable[[int], None] | None = None) -> torch.Tensor:
     """Any-length generation: chunk after chunk of ``chunk`` latent frames, each conditioned on the
     last ``context`` latent frames so far (the given ``cond_latents`` for the first chunk), with
