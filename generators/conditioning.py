@@ -7,8 +7,11 @@
 - :func:`pool_actions` maps per-video-frame actions ``[B, T, A]``, T = 1 + k*t, to
   per-latent-frame actions ``[B, 1 + k, A]`` the way the causal tokenizer groups
   frames (latent frame 0 holds video frame 0 alone).
-- :class:`ActionEmbedding` pools and embeds actions into the model width; its
-  output layer starts at zero so an untrained action branch changes nothing.
+- :class:`ActionEmbedding` embeds per-latent-frame actions into the model width; its
+  output layer starts at zero so an untrained action branch changes nothing. Actions are
+  pooled once, by the caller (``WorldModel``, the training tasks), never again inside.
+- :class:`Conditioning` is one batch of what a generator sees besides its input (text,
+  actions, their masks); :func:`stack_branches` batches both classifier-free-guidance branches.
 """
 
 from __future__ import annotations
@@ -16,13 +19,14 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor, nn
 
-__all__ = ["TextEncoder", "pool_actions", "ActionEmbedding"]
+__all__ = ["TextEncoder", "Conditioning", "stack_branches", "pool_actions", "ActionEmbedding"]
 
 
 # ----------------------------------------------------------------------------- text
@@ -58,7 +62,7 @@ class TextEncoder:
     def _resolve(name_or_path: str | Path | None) -> tuple[str, bool]:
         """(what to hand to from_pretrained, whether it is a local directory)."""
         if name_or_path is None:
-            from cosmos_lite.guardrail.text_encoder import minilm_path
+            from cosmos_lite.pretrained import minilm_path
 
             return str(minilm_path()), True
         if not isinstance(name_or_path, (str, Path)):
@@ -103,12 +107,17 @@ class TextEncoder:
         with self._lock:
             if self._model is not None:
                 return
-            from transformers import AutoModel, AutoTokenizer
-            from transformers.utils import logging as hf_logging
+            from cosmos_lite.pretrained import load_text_model
 
-            hf_logging.disable_progress_bar()  # a per-load "Loading weights" bar is noise in a CLI
-            tokenizer = AutoTokenizer.from_pretrained(self.name_or_path, local_files_only=self._local)
-            model = AutoModel.from_pretrained(self.name_or_path, local_files_only=self._local)
+            # shared with the guardrail's semantic check (same files, one copy in memory); a
+            # model for another device is loaded apart, since moving the shared one would move both
+            if self.device.type == "cpu":
+                tokenizer, model = load_text_model(self.name_or_path, local_files_only=self._local)
+            else:
+                from transformers import AutoModel, AutoTokenizer
+
+                tokenizer = AutoTokenizer.from_pretrained(self.name_or_path, local_files_only=self._local)
+                model = AutoModel.from_pretrained(self.name_or_path, local_files_only=self._local)
             if getattr(model.config, "is_encoder_decoder", False):
                 model = model.get_encoder()  # e.g. T5: only the encoder's states condition the generator
             self._tokenizer = tokenizer
@@ -175,6 +184,45 @@ class TextEncoder:
                 f"cached={len(self._cache)})")
 
 
+# ----------------------------------------------------------------------------- one batch of conditions
+
+
+@dataclass(frozen=True)
+class Conditioning:
+    """Everything besides the noisy latent that the network sees (one batch).
+
+    ``text [B, L, Dt]`` + ``text_mask [B, L]``; ``actions [B, T, A]`` per latent frame or None;
+    ``action_mask [B]`` (False = actions dropped for that sample)."""
+
+    text: torch.Tensor
+    text_mask: torch.Tensor | None = None
+    actions: torch.Tensor | None = None
+    action_mask: torch.Tensor | None = None
+
+
+def stack_branches(cond: Conditioning, uncond: Conditioning) -> Conditioning:
+    """One batch of both guidance branches (``cond`` first); the shorter prompt is padded with
+    masked-out tokens."""
+    L = max(cond.text.shape[1], uncond.text.shape[1])
+
+    def text(c: Conditioning) -> tuple[torch.Tensor, torch.Tensor]:
+        B, n, D = c.text.shape
+        mask = torch.ones(B, n, dtype=torch.bool, device=c.text.device) if c.text_mask is None else c.text_mask
+        return (torch.cat([c.text, c.text.new_zeros(B, L - n, D)], 1),  # [B, n, D] -> [B, L, D]
+                torch.cat([mask, mask.new_zeros(B, L - n)], 1))
+
+    if (cond.actions is None) != (uncond.actions is None):
+        raise ValueError("both guidance branches must carry actions (drop them with action_mask), or neither")
+    (tc, mc), (tu, mu) = text(cond), text(uncond)
+    actions = None if cond.actions is None else torch.cat([cond.actions, uncond.actions])
+    amask = None
+    if actions is not None:
+        ones = torch.ones(cond.actions.shape[0], dtype=torch.bool, device=actions.device)
+        amask = torch.cat([ones if cond.action_mask is None else cond.action_mask,
+                           ones if uncond.action_mask is None else uncond.action_mask])
+    return Conditioning(torch.cat([tc, tu]), torch.cat([mc, mu]), actions, amask)
+
+
 # ----------------------------------------------------------------------------- actions
 
 
@@ -206,20 +254,19 @@ def pool_actions(actions: Tensor, temporal_compression: int) -> Tensor:
 
 
 class ActionEmbedding(nn.Module):
-    """Per-video-frame actions ``[B, T, A]`` -> per-latent-frame embeddings ``[B, 1 + k, dim]``.
+    """Per-latent-frame actions ``[B, T, A]`` (see :func:`pool_actions`) -> embeddings ``[B, T, dim]``.
 
-    :func:`pool_actions` then Linear -> SiLU -> Linear. The last layer starts at zero: the
-    generator adds this to its noise-level embedding, and a zero start keeps an untrained
-    action branch from perturbing a model that already works without actions.
-    ``temporal_compression=1`` takes actions that are already per latent frame.
+    Linear -> SiLU -> Linear. The last layer starts at zero: the generator adds this to its
+    noise-level embedding, and a zero start keeps an untrained action branch from perturbing a
+    model that already works without actions.
     """
 
-    def __init__(self, action_dim: int, dim: int, temporal_compression: int = 1) -> None:
+    def __init__(self, action_dim: int, dim: int) -> None:
         super().__init__()
-        for name, v in (("action_dim", action_dim), ("dim", dim), ("temporal_compression", temporal_compression)):
+        for name, v in (("action_dim", action_dim), ("dim", dim)):
             if not isinstance(v, int) or isinstance(v, bool) or v < 1:
                 raise ValueError(f"{name} must be a positive int, got {v!r}")
-        self.action_dim, self.dim, self.temporal_compression = action_dim, dim, temporal_compression
+        self.action_dim, self.dim = action_dim, dim
         self.mlp = nn.Sequential(nn.Linear(action_dim, dim), nn.SiLU(), nn.Linear(dim, dim))
         self.reset_parameters()
 
@@ -232,10 +279,11 @@ class ActionEmbedding(nn.Module):
 
     def forward(self, actions: Tensor) -> Tensor:
         if actions.ndim != 3 or actions.shape[-1] != self.action_dim:
-            raise ValueError(f"actions must be [B, T, {self.action_dim}] per video frame, got shape "
+            raise ValueError(f"actions must be [B, T, {self.action_dim}] per latent frame, got shape "
                              f"{tuple(actions.shape)}")
-        pooled = pool_actions(actions, self.temporal_compression)
-        return self.mlp(pooled.to(self.mlp[0].weight.dtype))
+        if not torch.isfinite(actions).all():
+            raise ValueError("actions hold NaN or inf")
+        return self.mlp(actions.to(self.mlp[0].weight.dtype))
 
     def extra_repr(self) -> str:
-        return f"action_dim={self.action_dim}, dim={self.dim}, temporal_compression={self.temporal_compression}"
+        return f"action_dim={self.action_dim}, dim={self.dim}"

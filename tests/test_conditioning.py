@@ -156,8 +156,8 @@ def test_pool_actions_errors() -> None:
 
 def test_action_embedding() -> None:
     torch.manual_seed(0)
-    emb = ActionEmbedding(action_dim=2, dim=16, temporal_compression=4)
-    a = torch.randn(3, 9, 2)
+    emb = ActionEmbedding(action_dim=2, dim=16)
+    a = torch.randn(3, 3, 2)  # per latent frame: pooled once, by the caller
     out = emb(a)
     assert out.shape == (3, 3, 16)
     assert (out == 0).all()  # an untrained branch adds nothing
@@ -169,7 +169,7 @@ def test_action_embedding() -> None:
     emb.zero_grad()
     a2 = a.clone().requires_grad_(True)
     out = emb(a2)
-    assert not torch.allclose(out, emb(torch.randn(3, 9, 2)))
+    assert not torch.allclose(out, emb(torch.randn(3, 3, 2)))
     assert not torch.allclose(out[:, 1], out[:, 2])  # each latent frame its own action
     out.square().sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in emb.parameters())

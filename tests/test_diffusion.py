@@ -25,6 +25,15 @@ from cosmos_lite.generators.diffusion.model import apply_rope, rope_frequencies
 
 C, H, W = 16, 4, 6
 
+def _loss_kw() -> dict:
+    from cosmos_lite.train.config import DiffusionLossConfig
+
+    lc = DiffusionLossConfig()  # the one source of the training defaults
+    return dict(p_mean=lc.p_mean, p_std=lc.p_std, sigma_cond_range=(lc.sigma_cond_min, lc.sigma_cond_max))
+
+
+LOSS = _loss_kw()
+
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -100,12 +109,12 @@ def test_loss_ignores_condition_frames():
     x0 = torch.randn(2, C, 3, H, W)
     cond = text_cond(2)
     torch.manual_seed(0)
-    base, _ = video2world_loss(model, x0, torch.tensor([1, 2]), cond)
+    base, _ = video2world_loss(model, x0, torch.tensor([1, 2]), cond, **LOSS)
     changed = x0.clone()
     changed[0, :, 0] += 5.0  # a condition frame of sample 0 ...
     changed[1, :, 1] += 5.0  # ... and of sample 1
     torch.manual_seed(0)
-    other, _ = video2world_loss(model, changed, torch.tensor([1, 2]), cond)
+    other, _ = video2world_loss(model, changed, torch.tensor([1, 2]), cond, **LOSS)
     # the condition frames feed the network (so the loss moves) but are never a target:
     # with a network that ignores its input, the loss would be identical
     assert torch.isfinite(base) and torch.isfinite(other)
@@ -115,9 +124,9 @@ def test_loss_ignores_condition_frames():
             return torch.zeros_like(x)
 
     torch.manual_seed(0)
-    z1, _ = video2world_loss(Zero(), x0, torch.tensor([1, 2]), cond)
+    z1, _ = video2world_loss(Zero(), x0, torch.tensor([1, 2]), cond, **LOSS)
     torch.manual_seed(0)
-    z2, _ = video2world_loss(Zero(), changed, torch.tensor([1, 2]), cond)
+    z2, _ = video2world_loss(Zero(), changed, torch.tensor([1, 2]), cond, **LOSS)
     assert torch.allclose(z1, z2)
 
 
@@ -340,7 +349,8 @@ def test_tiny_dit_overfits_one_latent_clip_and_samples_it_back():
     bcond = Conditioning(cond.text.expand(16, -1, -1), cond.text_mask.expand(16, -1))
     first_loss = None
     for step in range(300):
-        loss, _ = video2world_loss(model, batch, torch.ones(16, dtype=torch.long), bcond, p_mean=-0.4, p_std=1.4)
+        loss, _ = video2world_loss(model, batch, torch.ones(16, dtype=torch.long), bcond, p_mean=-0.4, p_std=1.4,
+                                   sigma_cond_range=LOSS["sigma_cond_range"])
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -354,21 +364,27 @@ def test_tiny_dit_overfits_one_latent_clip_and_samples_it_back():
 
 
 @pytest.mark.parametrize("solver", ["euler", "dpm"])
-def test_private_scale_input_flag_still_silences_diffusers(solver, capfd):
+def test_private_scale_input_flag_still_silences_diffusers(solver, monkeypatch):
     """``mark_input_scaled`` sets diffusers' private ``is_scale_input_called``; if a diffusers
     release renames it, the scheduler warns on every step again and this test fails."""
+    import importlib
+
     import torch
 
     from cosmos_lite.generators.diffusion.sampling import make_scheduler, mark_input_scaled
 
-    def step(mark: bool) -> str:
+    def warnings_of(mark: bool) -> list[str]:
         sched = make_scheduler(SamplerSettings(steps=2, solver=solver))
+        seen: list[str] = []
+        logger = getattr(importlib.import_module(type(sched).__module__), "logger", None)
+        if logger is not None:  # the DPM solver's module has no logger: it never warns about this
+            monkeypatch.setattr(logger, "warning", lambda msg, *a, **k: seen.append(str(msg)))
         sched.set_timesteps(2)
         if mark:
             mark_input_scaled(sched)
-        x = torch.zeros(1, 2)
-        sched.step(torch.zeros(1, 2), sched.timesteps[0], x)
-        return capfd.readouterr().err
+        sched.step(torch.zeros(1, 2), sched.timesteps[0], torch.zeros(1, 2))
+        return seen
 
-    assert "scale_model_input" in step(mark=False) or solver == "dpm"  # the check can see the warning
-    assert "scale_model_input" not in step(mark=True)
+    if solver == "euler":  # the check can see the warning (the DPM solver does not warn at all)
+        assert any("scale_model_input" in w for w in warnings_of(mark=False))
+    assert not any("scale_model_input" in w for w in warnings_of(mark=True))

@@ -425,7 +425,7 @@ def test_latent_scale_in_generator_json_is_applied(world_dir, tmp_path):
 
 def test_train_diffusion_text_encoder_flag(world_dir, tmp_path, capsys):
     """--text-encoder takes any transformers encoder directory; its width must match the DiT's text_dim."""
-    from cosmos_lite.guardrail.text_encoder import minilm_path
+    from cosmos_lite.pretrained import minilm_path
     from transformers import AutoTokenizer, BertConfig, BertModel
 
     enc = tmp_path / "tiny-bert"

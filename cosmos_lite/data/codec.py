@@ -19,12 +19,23 @@ from cosmos_lite.data.io import ResizeMode, VideoWriter, iter_video
 from cosmos_lite.tokenizer import StreamDecoder, StreamEncoder, VideoTokenizer
 
 
-def frames_to_video(frames: np.ndarray | torch.Tensor) -> torch.Tensor:
-    """uint8 ``[T, H, W, 3]`` -> float32 ``[1, 3, T, H, W]`` in [-1, 1]."""
-    x = torch.as_tensor(frames)
+def frames_to_images(frames: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 ``[N, H, W, 3]`` -> float32 ``[N, 3, H, W]`` in [-1, 1] (frames as a batch of images)."""
+    x = torch.as_tensor(np.ascontiguousarray(frames) if isinstance(frames, np.ndarray) else frames)
     if x.dtype != torch.uint8 or x.dim() != 4 or x.shape[-1] != 3:
-        raise ValueError(f"frames must be uint8 [T, H, W, 3], got {x.dtype} {list(x.shape)}")
-    return (x.permute(3, 0, 1, 2).float() / 127.5 - 1.0).unsqueeze(0)  # [1, 3, T, H, W]
+        raise ValueError(f"frames must be uint8 [N, H, W, 3], got {x.dtype} {list(x.shape)}")
+    return x.permute(0, 3, 1, 2).float().div_(127.5).sub_(1.0)
+
+
+def frames_to_video(frames: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 ``[T, H, W, 3]`` -> float32 ``[1, 3, T, H, W]`` in [-1, 1]; a batch ``[B, T, H, W, 3]``
+    -> ``[B, 3, T, H, W]``. The one uint8 -> model conversion of the project."""
+    x = torch.as_tensor(np.ascontiguousarray(frames) if isinstance(frames, np.ndarray) else frames)
+    if x.dtype != torch.uint8 or x.dim() not in (4, 5) or x.shape[-1] != 3:
+        raise ValueError(f"frames must be uint8 [T, H, W, 3] or [B, T, H, W, 3], got {x.dtype} {list(x.shape)}")
+    if x.dim() == 4:
+        x = x.unsqueeze(0)
+    return x.permute(0, 4, 1, 2, 3).float().div_(127.5).sub_(1.0)  # [B, T, H, W, 3] -> [B, 3, T, H, W]
 
 
 def video_to_frames(video: torch.Tensor) -> np.ndarray:

@@ -30,7 +30,9 @@ _SCENE_SPLIT_SIZE = 1_000_000_000  # Scenario.sample seeds per split (cosmos_lit
 
 def to_model(frames: np.ndarray) -> torch.Tensor:
     """uint8 [T, H, W, 3] -> float32 [3, T, H, W] in [-1, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(frames)).permute(3, 0, 1, 2).float().div_(127.5).sub_(1.0)
+    from cosmos_lite.data.codec import frames_to_video
+
+    return frames_to_video(frames)[0]
 
 
 def _sample_rng(seed: int, index: int, rank: int) -> np.random.Generator:
@@ -164,12 +166,19 @@ class VideoFolderStream(_PositionStream):
         return self.folder.random_clip(_sample_rng(self.seed, index, self.rank))
 
 
-def render_scene_clip(seed: int, split: str, frames: int, size: tuple[int, int], fps: float) -> np.ndarray:
-    """uint8 [T, H, W, 3] of ``Scenario.sample(seed, split)`` (long enough to hold the clip)."""
+def scene_clip(seed: int, split: str, frames: int, size: tuple[int, int], fps: float):
+    """The :class:`~cosmos_lite.scenes.SceneClip` (frames, caption, actions, agent labels) of
+    ``Scenario.sample(seed, split)``, sampled just long enough to hold the clip. The one way every
+    trainer and evaluation turns a scene seed into a clip."""
     from cosmos_lite.scenes import Scenario, render
 
     duration = max(frames / fps, 0.2) + 1e-6
-    return render(Scenario.sample(seed, split=split, duration=duration), frames, tuple(size), fps).frames
+    return render(Scenario.sample(seed, split=split, duration=duration), frames, tuple(size), fps)
+
+
+def render_scene_clip(seed: int, split: str, frames: int, size: tuple[int, int], fps: float) -> np.ndarray:
+    """uint8 [T, H, W, 3] of :func:`scene_clip`."""
+    return scene_clip(seed, split, frames, size, fps).frames
 
 
 class SceneStream(_PositionStream):

@@ -141,12 +141,11 @@ class ConditionClassifier(Pretrained, nn.Module):
     def prepare(self, frames: np.ndarray) -> torch.Tensor:
         """uint8 ``[T, H, W, 3]`` -> float ``[T, 3, h, w]`` in [-1, 1] at the config size
         (antialiased resize with a centre crop to the config's aspect ratio)."""
+        from cosmos_lite.data.codec import frames_to_images
         from cosmos_lite.data.io import resize_frames
 
         _check_frames(frames)
-        frames = resize_frames(frames, self.config.size, mode="crop")
-        x = torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).float()
-        return x.div_(127.5).sub_(1.0)
+        return frames_to_images(resize_frames(frames, self.config.size, mode="crop"))
 
     @torch.inference_mode()
     def predict_clip(self, frames: np.ndarray, max_frames: int = 8) -> dict:
@@ -198,11 +197,10 @@ def _check_frames(frames: np.ndarray) -> None:
 
 def _render_frames(split: str, seed: int, num_frames: int, size: tuple[int, int], duration: float):
     """Frames of one scenario spread over ``duration`` s, with its (weather, lighting)."""
-    from cosmos_lite.scenes import Scenario, render
+    from cosmos_lite.data.streams import scene_clip
 
-    sc = Scenario.sample(seed, split=split, duration=duration)
-    clip = render(sc, num_frames=num_frames, size=size, fps=num_frames / duration)
-    return clip.frames, sc.weather, sc.lighting
+    clip = scene_clip(seed, split, num_frames, size, num_frames / duration)
+    return clip.frames, clip.scenario.weather, clip.scenario.lighting
 
 
 def _gaussian_blur(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:

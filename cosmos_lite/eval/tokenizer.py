@@ -19,8 +19,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from cosmos_lite.data.codec import video_to_frames
 from cosmos_lite.data.streams import VideoFolder, render_scene_clip, to_model
-from .metrics import bits_per_pixel, code_histogram, codebook_perplexity, codebook_usage, psnr, ssim
+
+from .metrics import (
+    bits_per_pixel,
+    code_histogram,
+    codebook_perplexity,
+    codebook_usage,
+    psnr,
+    ssim,
+)
 
 
 @dataclass(frozen=True)
@@ -118,17 +127,11 @@ def load_clips(settings: EvalSettings) -> list[tuple[str, np.ndarray]]:
     out = []
     for i in range(min(settings.n, len(folder))):
         clip = folder[i]
-        frames = ((clip.permute(1, 2, 3, 0) + 1.0) * 127.5).round().clamp(0, 255).to(torch.uint8).numpy()
-        out.append((folder.files[i].stem, frames))
+        out.append((folder.files[i].stem, video_to_frames(clip)))
     return out
 
 
-def _u8(video: torch.Tensor) -> np.ndarray:
-    """[1, 3, T, H, W] in [-1, 1] -> uint8 [T, H, W, 3]."""
-    return ((video[0].float().clamp(-1, 1) + 1.0) * 127.5).round().to(torch.uint8).permute(1, 2, 3, 0).cpu().numpy()
-
-
-def _metrics_u8(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
+def _metricsvideo_to_frames(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     x, y = to_model(a).unsqueeze(0), to_model(b).unsqueeze(0)
     return float(psnr(y, x)[0]), float(ssim(y, x)[0])
 
@@ -147,9 +150,9 @@ def evaluate(tokenizer_dir: str | Path, settings: EvalSettings, out_dir: str | P
         x = to_model(frames).unsqueeze(0).to(device)
         latent = tok.encode(x)
         recon = tok.decode(latent, num_frames=x.shape[2], size=tuple(x.shape[-2:]))
-        rec_u8 = _u8(recon)
+        rec_u8 = video_to_frames(recon)
         # Metrics on the 8-bit output, as a user would see it (and as H.264 is measured).
-        p, s = _metrics_u8(frames, rec_u8)
+        p, s = _metricsvideo_to_frames(frames, rec_u8)
         row = {"clip": name, "psnr": p, "ssim": s, "bpp": tokenizer_bpp(tok, latent, *frames.shape[:1], frames.shape[1:3])}
         if tok.config.mode == "discrete":
             counts = code_histogram(latent, tok.config.vocab_size)
@@ -157,7 +160,7 @@ def evaluate(tokenizer_dir: str | Path, settings: EvalSettings, out_dir: str | P
         h264 = None
         if settings.h264:
             h264 = h264_at_bpp(frames, row["bpp"], settings.fps)
-            hp, hs = _metrics_u8(frames, h264["frames"])
+            hp, hs = _metricsvideo_to_frames(frames, h264["frames"])
             row.update(h264_crf=h264["crf"], h264_bpp=h264["bpp"], h264_psnr=hp, h264_ssim=hs,
                        h264_over_budget=h264["over_budget"])
         rows.append(row)

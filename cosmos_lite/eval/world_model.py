@@ -143,8 +143,9 @@ def frame_scores(pred: np.ndarray, true: np.ndarray) -> tuple[np.ndarray, np.nda
     """Per-frame PSNR (dB, capped at :data:`PSNR_CAP`) and SSIM of uint8 ``[T, H, W, 3]`` clips."""
     if pred.shape != true.shape:
         raise ValueError(f"clips differ in shape: {pred.shape} vs {true.shape}")
-    x = torch.from_numpy(np.ascontiguousarray(pred)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
-    y = torch.from_numpy(np.ascontiguousarray(true)).permute(0, 3, 1, 2).float().div(127.5).sub(1.0)
+    from cosmos_lite.data.codec import frames_to_images
+
+    x, y = frames_to_images(pred), frames_to_images(true)
     p = psnr(x, y).clamp(max=PSNR_CAP).numpy().astype(np.float64)
     s = ssim(x, y).numpy().astype(np.float64)
     return p, s
@@ -231,11 +232,10 @@ class _Scenes:
         self._cache: dict[int, Any] = {}
 
     def __call__(self, i: int):
-        from cosmos_lite.scenes import Scenario, render
+        from cosmos_lite.data.streams import scene_clip
 
         if i not in self._cache:
-            sc = Scenario.sample(i, split="test", duration=self.frames / self.fps + 1e-6)
-            self._cache[i] = render(sc, self.frames, self.size, self.fps)
+            self._cache[i] = scene_clip(i, "test", self.frames, self.size, self.fps)
         return self._cache[i]
 
 
@@ -259,10 +259,9 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path,
     bundled weights (only loaded when ``settings.prompts > 0``)."""
     from tqdm.auto import tqdm
 
+    from cosmos_lite.generators.diffusion import DiffusionSettings
     from cosmos_lite.scenes import replay
     from cosmos_lite.scenes.driver import MAX_CURVATURE
-
-    from cosmos_lite.generators.diffusion import DiffusionSettings
 
     wm = _load_world_model(model_dir)
     cfg = wm.config.spec(None)  # the default generator

@@ -9,7 +9,13 @@ CLI: ``cosmos-lite train tokenizer ...`` and ``cosmos-lite eval tokenizer ...``
 Submodules import torch; nothing here is imported by ``import cosmos_lite``.
 """
 
-from .config import DataConfig, TokenizerLossConfig, TokenizerRunConfig, TrainConfig, parse_size
+from .config import (
+    DataConfig,
+    TokenizerLossConfig,
+    TokenizerRunConfig,
+    TrainConfig,
+    parse_size,
+)
 from .engine import FitResult, StepOutput, Task, fit
 from .recipes import recipe
 from .tokenizer_task import TokenizerTask

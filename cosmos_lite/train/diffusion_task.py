@@ -17,7 +17,7 @@ from torch import nn
 from torch.utils.data import IterableDataset
 
 from cosmos_lite.data.shards import TokenShards
-from cosmos_lite.data.streams import _PositionStream, _sample_rng
+from cosmos_lite.data.streams import _PositionStream, _sample_rng, scene_clip
 from cosmos_lite.generators.conditioning import TextEncoder, pool_actions
 from cosmos_lite.generators.diffusion import (
     PRESETS,
@@ -43,9 +43,7 @@ def load_continuous_tokenizer(name_or_dir: str) -> VideoTokenizer:
 
 def scene_sample(seed: int, split: str, frames: int, size: tuple[int, int], fps: float) -> dict[str, Any]:
     """Frames (uint8 [T, H, W, 3]), caption and actions (float32 [T, 2]) of one scene."""
-    from cosmos_lite.scenes import Scenario, render
-
-    clip = render(Scenario.sample(seed, split=split, duration=frames / fps + 1e-6), frames, tuple(size), fps)
+    clip = scene_clip(seed, split, frames, size, fps)
     return {"frames": clip.frames, "caption": clip.caption, "actions": np.asarray(clip.actions, np.float32)}
 
 

@@ -61,8 +61,15 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from .config import (DataConfig, DiffusionLossConfig, DiffusionRunConfig, LatentDataConfig, TokenizerLossConfig,
-                     TokenizerRunConfig, TrainConfig)
+from .config import (
+    DataConfig,
+    DiffusionLossConfig,
+    DiffusionRunConfig,
+    LatentDataConfig,
+    TokenizerLossConfig,
+    TokenizerRunConfig,
+    TrainConfig,
+)
 
 Budget = Literal["cpu", "gpu"]
 

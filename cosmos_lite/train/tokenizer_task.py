@@ -17,12 +17,24 @@ from torch import nn
 from torch.func import functional_call
 from torch.utils.data import IterableDataset
 
+from cosmos_lite.data.streams import (
+    SceneStream,
+    VideoFolder,
+    VideoFolderStream,
+    scene_clips,
+)
+from cosmos_lite.eval.metrics import (
+    code_histogram,
+    codebook_perplexity,
+    codebook_usage,
+    ms_ssim,
+    psnr,
+    ssim,
+)
 from cosmos_lite.tokenizer import PRESETS, TokenizerConfig, VideoTokenizer
 
 from .config import TokenizerRunConfig
-from cosmos_lite.data.streams import SceneStream, VideoFolder, VideoFolderStream, scene_clips
 from .engine import StepOutput
-from cosmos_lite.eval.metrics import code_histogram, codebook_perplexity, codebook_usage, ms_ssim, psnr, ssim
 
 # --------------------------------------------------------------------------- losses
 

@@ -10,9 +10,9 @@ parameters.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
+
+from ..conditioning import Conditioning
 
 SIGMA_DATA = 0.5
 
@@ -40,19 +40,6 @@ def sample_training_sigma(n: int, p_mean: float, p_std: float, device: torch.dev
     return (p_mean + p_std * z).exp()
 
 
-@dataclass(frozen=True)
-class Conditioning:
-    """Everything besides the noisy latent that the network sees (one batch).
-
-    ``text [B, L, Dt]`` + ``text_mask [B, L]``; ``actions [B, T, A]`` per latent frame or None;
-    ``action_mask [B]`` (False = actions dropped for that sample)."""
-
-    text: torch.Tensor
-    text_mask: torch.Tensor | None = None
-    actions: torch.Tensor | None = None
-    action_mask: torch.Tensor | None = None
-
-
 def denoise(model: torch.nn.Module, x: torch.Tensor, sigma: torch.Tensor, cond_mask: torch.Tensor,
             cond: Conditioning, sigma_data: float = SIGMA_DATA) -> torch.Tensor:
     """The preconditioned denoiser ``D(x; sigma)``: ``x [B, C, T, H, W]``, ``sigma [B, T]``,
@@ -69,7 +56,7 @@ def frame_sigmas(sigma: torch.Tensor, sigma_cond: torch.Tensor, cond_mask: torch
 
 
 def video2world_loss(model: torch.nn.Module, x0: torch.Tensor, num_cond: torch.Tensor, cond: Conditioning, *,
-                     p_mean: float = -1.2, p_std: float = 1.2, sigma_cond_range: tuple[float, float] = (0.002, 0.3),
+                     p_mean: float, p_std: float, sigma_cond_range: tuple[float, float],
                      sigma_data: float = SIGMA_DATA, generator: torch.Generator | None = None
                      ) -> tuple[torch.Tensor, dict[str, float]]:
     """EDM loss on the generated frames of clean latents ``x0 [B, C, T, H, W]``.
@@ -77,7 +64,8 @@ def video2world_loss(model: torch.nn.Module, x0: torch.Tensor, num_cond: torch.T
     The first ``num_cond[b]`` latent frames of sample b are the condition: they get
     log-uniform augmentation noise from ``sigma_cond_range`` (so the model learns to
     trust clean first frames and to doubt its own earlier output in long rollouts),
-    and they carry no loss. ``num_cond = 0`` is text-to-world."""
+    and they carry no loss. ``num_cond = 0`` is text-to-world. The training values of
+    ``p_mean``, ``p_std`` and ``sigma_cond_range`` live in ``DiffusionLossConfig`` alone."""
     B, _, T = x0.shape[:3]
     dev = x0.device
     cond_mask = torch.arange(T, device=dev)[None, :] < num_cond[:, None].to(dev)  # [B, T]

@@ -17,8 +17,8 @@ import torch
 
 from cosmos_lite.pretrained import write_json
 
+from ..conditioning import Conditioning
 from ..protocol import GeneratorInput
-from .edm import Conditioning
 from .model import DiT
 from .sampling import SamplerSettings, Solver, rollout
 

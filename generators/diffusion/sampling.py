@@ -14,7 +14,8 @@ from typing import Callable, Literal
 
 import torch
 
-from .edm import SIGMA_DATA, Conditioning, denoise, edm_scalings
+from ..conditioning import Conditioning, stack_branches
+from .edm import SIGMA_DATA, denoise, edm_scalings
 
 Solver = Literal["euler", "dpm"]
 MAX_STEPS = 1000
@@ -91,31 +92,9 @@ def guided_denoise(model: torch.nn.Module, x: torch.Tensor, sigma: torch.Tensor,
     branches run as one batch."""
     if uncond is None or guidance == 1.0:
         return denoise(model, x, sigma, cond_mask, cond)
-    d = denoise(model, x.repeat(2, 1, 1, 1, 1), sigma.repeat(2, 1), cond_mask.repeat(2, 1), _stack(cond, uncond))
+    d = denoise(model, x.repeat(2, 1, 1, 1, 1), sigma.repeat(2, 1), cond_mask.repeat(2, 1), stack_branches(cond, uncond))
     d_c, d_u = d.chunk(2)
     return d_u + guidance * (d_c - d_u)
-
-
-def _stack(cond: Conditioning, uncond: Conditioning) -> Conditioning:
-    """One batch of both branches; the shorter prompt is padded with masked-out tokens."""
-    L = max(cond.text.shape[1], uncond.text.shape[1])
-
-    def text(c: Conditioning) -> tuple[torch.Tensor, torch.Tensor]:
-        B, n, D = c.text.shape
-        mask = torch.ones(B, n, dtype=torch.bool, device=c.text.device) if c.text_mask is None else c.text_mask
-        return (torch.cat([c.text, c.text.new_zeros(B, L - n, D)], 1),  # [B, n, D] -> [B, L, D]
-                torch.cat([mask, mask.new_zeros(B, L - n)], 1))
-
-    if (cond.actions is None) != (uncond.actions is None):
-        raise ValueError("both guidance branches must carry actions (drop them with action_mask), or neither")
-    (tc, mc), (tu, mu) = text(cond), text(uncond)
-    actions = None if cond.actions is None else torch.cat([cond.actions, uncond.actions])
-    amask = None
-    if actions is not None:
-        ones = torch.ones(cond.actions.shape[0], dtype=torch.bool, device=actions.device)
-        amask = torch.cat([ones if cond.action_mask is None else cond.action_mask,
-                           ones if uncond.action_mask is None else uncond.action_mask])
-    return Conditioning(torch.cat([tc, tu]), torch.cat([mc, mu]), actions, amask)
 
 
 @torch.no_grad()

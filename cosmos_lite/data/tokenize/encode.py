@@ -97,6 +97,7 @@ class _TaskDataset(torch.utils.data.Dataset):
         """(task, positions of the clips that decoded, their video [n, 3, T, H, W], error or None)."""
         import numpy as np
 
+        from cosmos_lite.data.codec import frames_to_video
         from cosmos_lite.data.io import iter_video
 
         task, o = self.tasks[i], self.options
@@ -119,7 +120,7 @@ class _TaskDataset(torch.utils.data.Dataset):
         idx = torch.tensor([task.clips[j].start - first for j in keep])[:, None] + torch.arange(o.clip_frames)
         clips = x[idx]  # [n, T, H, W, 3]
         # The float conversion happens here so the model's process spends no time on it.
-        video = clips.permute(0, 4, 1, 2, 3).float().div_(127.5).sub_(1.0)
+        video = frames_to_video(clips)  # [n, T, H, W, 3] -> [n, 3, T, H, W]
         return task, keep, video.contiguous(), error
 
 
