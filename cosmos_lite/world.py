@@ -506,34 +506,46 @@ class WorldModel:
         n_lat, _, shape = self._latent_geometry(r)
         return GeneratorInput(None, None, None, None, None, None, n_lat, shape)  # type: ignore[arg-type]
 
-    def _run_batch(self, batch: list, bar) -> list[GeneratedClip]:
+    def _inputs(self, batch: list, with_actions: bool = True):
+        """(GeneratorInput, per-sample seeded generators, padded video frames) of a batch of
+        admitted requests that share generator, settings, length and kind of conditioning."""
         import torch
 
-        from cosmos_lite.data.codec import frames_to_video, video_to_frames
+        from cosmos_lite.data.codec import frames_to_video
         from cosmos_lite.generators.conditioning import pool_actions
         from cosmos_lite.generators.protocol import GeneratorInput
 
         r0 = batch[0][1]
         spec = self.config.spec(r0.generator)
+        tok = self.tokenizers[spec.name]
+        n_lat, padded, shape = self._latent_geometry(r0)
+        context = None
+        if batch[0][2] is not None:
+            context = torch.cat([tok.encode(frames_to_video(c)) for _, _, c, _ in batch])
+            if tok.config.mode == "continuous":
+                context = context.float()
+        actions = None
+        if with_actions and r0.actions is not None:
+            a = torch.stack([torch.from_numpy(r.actions) for _, r, _, _ in batch])  # [B, T, A]
+            a = torch.cat([a, a[:, -1:].expand(-1, padded - a.shape[1], -1)], dim=1)  # padded as the clip is
+            actions = pool_actions(a, tok.config.temporal_compression)  # [B, n_lat, A]: once, for every generator
+        text, mask = self.text_encoder.encode([r.prompt for _, r, _, _ in batch])
+        neg, neg_mask = self.text_encoder.encode([getattr(r.settings, "negative_prompt", "") for _, r, _, _ in batch])
+        seeds = [torch.Generator().manual_seed(r.seed) for _, r, _, _ in batch]
+        return GeneratorInput(text, mask, neg, neg_mask, context, actions, n_lat, shape), seeds, padded
+
+    def _run_batch(self, batch: list, bar) -> list[GeneratedClip]:
+        import torch
+
+        from cosmos_lite.data.codec import video_to_frames
+
+        r0 = batch[0][1]
+        spec = self.config.spec(r0.generator)
         gen, tok = self.generator(spec.name), self.tokenizers[spec.name]
         t = tok.config.temporal_compression
-        n_lat, padded, shape = self._latent_geometry(r0)
         t0 = time.perf_counter()
         with torch.no_grad():
-            context = None
-            if batch[0][2] is not None:
-                context = torch.cat([tok.encode(frames_to_video(c)) for _, _, c, _ in batch])
-                if tok.config.mode == "continuous":
-                    context = context.float()
-            actions = None
-            if r0.actions is not None:
-                a = torch.stack([torch.from_numpy(r.actions) for _, r, _, _ in batch])  # [B, T, A]
-                a = torch.cat([a, a[:, -1:].expand(-1, padded - r0.num_frames, -1)], dim=1)  # pad as the clip is
-                actions = pool_actions(a, t)  # [B, n_lat, A]: once, here, for every generator
-            text, mask = self.text_encoder.encode([r.prompt for _, r, _, _ in batch])
-            neg, neg_mask = self.text_encoder.encode([getattr(r.settings, "negative_prompt", "") for _, r, _, _ in batch])
-            inp = GeneratorInput(text, mask, neg, neg_mask, context, actions, n_lat, shape)
-            seeds = [torch.Generator().manual_seed(r.seed) for _, r, _, _ in batch]
+            inp, seeds, padded = self._inputs(batch)
             t1 = time.perf_counter()
             out = gen.sample(inp, r0.settings, seeds, callback=lambda i: bar.update(1))
             t2 = time.perf_counter()
@@ -544,17 +556,29 @@ class WorldModel:
             frames = video_to_frames(video[b:b + 1])[: r.num_frames]
             report["timings"].update(prepare_s=t1 - t0, sample_s=t2 - t1, decode_s=t3 - t2, batch_size=len(batch))
             report["condition_latents"] = 0 if cond is None else 1 + (len(cond) - 1) // t
-            refusal = None
-            if self.guardrail is not None:
-                safe, post = self.guardrail.check_output(frames, condition_frames=cond)
-                report["guardrail_output"] = post.to_dict()
-                if safe is None:
-                    refusal = post
-                    report.update(blocked=True, blocked_stage="generated clip", blocked_reasons=list(post.reasons))
-                frames = safe
+            frames, refusal = self._check_output(frames, cond, report)
             report["timings"]["total_s"] = time.perf_counter() - t0 + report["timings"]["check_s"]
             clips.append(GeneratedClip(frames, spec.fps, report, refusal is not None, refusal))
         return clips
+
+    def _check_output(self, frames: np.ndarray, cond: np.ndarray | None, report: dict) -> tuple[Any, Any]:
+        """(the guardrail's frames or None, its refusing report or None); the report records the verdict."""
+        if self.guardrail is None:
+            return frames, None
+        safe, post = self.guardrail.check_output(frames, condition_frames=cond)
+        report["guardrail_output"] = post.to_dict()
+        if safe is None:
+            report.update(blocked=True, blocked_stage="generated clip", blocked_reasons=list(post.reasons))
+            return None, post
+        return safe, None
+
+    def session(self, prompt: str, video: Any = None, actions: Any = None, seed: int = 0,
+                generator: str | None = None, settings: Any = None):
+        """A closed-loop rollout: ``session.step(actions)`` generates the next frames. See
+        :class:`cosmos_lite.session.Session`."""
+        from cosmos_lite.session import Session
+
+        return Session(self, prompt, video=video, actions=actions, seed=seed, generator=generator, settings=settings)
 
 
 def realtime_factor(clip: GeneratedClip) -> float:

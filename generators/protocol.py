@@ -98,6 +98,23 @@ class WorldGenerator(Protocol):
     def from_pretrained(cls, directory: str | Path) -> "WorldGenerator": ...
 
 
+@runtime_checkable
+class SteppableGenerator(WorldGenerator, Protocol):
+    """A generator that can also roll out step by step (closed loop: a policy acts, the world
+    answers), carrying its own state (diffusion: latent context; autoregressive: KV cache).
+
+    ``start(batch, settings, generators)`` gives the state after ``batch.context``;
+    ``extend(state, num_latent_frames, actions, callback)`` rolls it on to ``num_latent_frames``
+    latent frames with ``actions`` (pooled per latent frame, covering them all, or None) and
+    returns every latent frame so far. ``sample`` must equal ``start`` + one ``extend``.
+    """
+
+    def start(self, batch: GeneratorInput, settings, generators: list[torch.Generator]): ...
+
+    def extend(self, state, num_latent_frames: int, actions: torch.Tensor | None = None,
+               callback: Callable[[int], None] | None = None) -> torch.Tensor: ...
+
+
 def check_settings(generator: WorldGenerator, settings) -> object:
     """``settings`` (None = defaults) as the generator's settings object, or a clear error."""
     cls = generator.settings_class

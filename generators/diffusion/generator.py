@@ -20,7 +20,7 @@ from cosmos_lite.pretrained import write_json
 from ..conditioning import Conditioning
 from ..protocol import GeneratorInput
 from .model import DiT
-from .sampling import SamplerSettings, Solver, rollout
+from .sampling import SamplerSettings, Solver, rollout_chunk
 
 GENERATOR_FILE = "generator.json"
 
@@ -66,6 +66,23 @@ class DiffusionGeneratorConfig:
         return cls(**d)
 
 
+@dataclass
+class DiffusionRollout:
+    """What a diffusion rollout carries from one step to the next: the latent frames so far (DiT
+    scale), where the next chunk starts, its index (its condition noise grows with it), the text,
+    the actions and the noise generator(s)."""
+
+    latents: torch.Tensor | None
+    start: int
+    index: int
+    text: tuple[torch.Tensor, torch.Tensor]
+    negative: tuple[torch.Tensor, torch.Tensor]
+    actions: torch.Tensor | None
+    settings: DiffusionSettings
+    generator: torch.Generator | list[torch.Generator]
+    latent_hw: tuple[int, int]
+
+
 class DiffusionGenerator:
     """EDM sampling of a :class:`DiT` over continuous latents, with guidance and long rollouts."""
 
@@ -100,20 +117,47 @@ class DiffusionGenerator:
     def work(self, batch: GeneratorInput, settings: DiffusionSettings) -> int:
         return self._chunks(batch.num_latent_frames) * settings.steps
 
+    def start(self, batch: GeneratorInput, settings: DiffusionSettings,
+              generators: list[torch.Generator]) -> "DiffusionRollout":
+        """The state of a rollout that has produced only ``batch.context`` so far."""
+        B = batch.batch_size
+        ctx = None if batch.context is None else batch.context.float() * self.config.latent_scale
+        return DiffusionRollout(latents=ctx, start=0, index=0, text=(batch.text, batch.text_mask),
+                                negative=(batch.negative_text, batch.negative_mask), actions=batch.actions,
+                                settings=settings, generator=generators[0] if B == 1 else generators,
+                                latent_hw=tuple(batch.latent_shape[1:]))
+
     @torch.no_grad()
+    def extend(self, state: "DiffusionRollout", num_latent_frames: int, actions: torch.Tensor | None = None,
+               callback: Callable[[int], None] | None = None) -> torch.Tensor:
+        """Roll ``state`` forward to ``num_latent_frames`` latent frames, chunk by chunk, and return
+        them all (tokenizer scale). ``actions`` (pooled, covering ``num_latent_frames``) replace the
+        state's. Chunk boundaries fall where :meth:`sample` puts them when each call adds
+        ``chunk_latents - context_latents`` frames, so stepping equals one call."""
+        if actions is not None:
+            state.actions = actions
+        have = 0 if state.latents is None else state.latents.shape[2]
+        if num_latent_frames <= have:
+            raise ValueError(f"the rollout already holds {have} latent frames; ask for more than that")
+        if state.actions is not None and state.actions.shape[1] < num_latent_frames:
+            raise ValueError(f"actions cover {state.actions.shape[1]} latent frames, the rollout needs "
+                             f"{num_latent_frames}")
+        B = state.text[0].shape[0]
+        acts = None if state.actions is None else state.actions[:, :num_latent_frames]
+        cond = Conditioning(*state.text, acts, None)
+        # the unconditional branch keeps the actions' shape but drops them (action_mask False)
+        uncond = Conditioning(*state.negative, acts, None if acts is None else torch.zeros(B, dtype=torch.bool))
+        shape = (self.latent_channels, *state.latent_hw)
+        while state.latents is None or state.latents.shape[2] < num_latent_frames:
+            state.latents = rollout_chunk(self.dit, state.latents, state.start, state.index, num_latent_frames,
+                                          self.config.chunk_latents, cond, uncond, state.settings.sampler(), shape,
+                                          state.generator, callback)
+            state.start, state.index = state.latents.shape[2] - self.config.context_latents, state.index + 1
+        return state.latents / self.config.latent_scale
+
     def sample(self, batch: GeneratorInput, settings: DiffusionSettings, generators: list[torch.Generator],
                callback: Callable[[int], None] | None = None) -> torch.Tensor:
-        scale = self.config.latent_scale
-        B = batch.batch_size
-        ctx = None if batch.context is None else batch.context.float() * scale
-        cond = Conditioning(batch.text, batch.text_mask, batch.actions, None)
-        # the unconditional branch keeps the actions' shape but drops them (action_mask False)
-        drop = None if batch.actions is None else torch.zeros(B, dtype=torch.bool)
-        uncond = Conditioning(batch.negative_text, batch.negative_mask, batch.actions, drop)
-        lat = rollout(self.dit, ctx, batch.num_latent_frames, self.config.chunk_latents, self.config.context_latents,
-                      cond, uncond, settings.sampler(), tuple(batch.latent_shape),
-                      generators[0] if B == 1 else generators, callback=callback)
-        return lat / scale
+        return self.extend(self.start(batch, settings, generators), batch.num_latent_frames, callback=callback)
 
     # ------------------------------------------------------------------ persistence
 

@@ -145,6 +145,33 @@ def sample(model: torch.nn.Module, shape: tuple[int, int, int, int, int], cond: 
 
 
 @torch.no_grad()
+def rollout_chunk(model: torch.nn.Module, done: torch.Tensor | None, start: int, index: int, target: int, chunk: int,
+                  cond: Conditioning, uncond: Conditioning | None, settings: SamplerSettings,
+                  latent_shape: tuple[int, int, int], generator: Generators = None,
+                  callback: Callable[[int], None] | None = None) -> torch.Tensor:
+    """One chunk of a rollout: latent frames ``start .. min(start + chunk, target)``, conditioned on
+    ``done[:, :, start:]`` (the context carried over; None or empty at the very start) with
+    ``sigma_cond + index * sigma_cond_growth`` condition noise. Returns ``done`` extended.
+
+    ``cond.actions`` (and ``uncond.actions``), when given, cover at least ``target`` latent
+    frames; the chunk sees its window. :func:`rollout` is this in a loop, and a closed-loop
+    session that calls it chunk by chunk with the same generator gets the same latents."""
+    C, H, W = latent_shape
+    B = cond.text.shape[0]
+    n = min(chunk, target - start)
+    have = 0 if done is None else done.shape[2]
+
+    def window(c: Conditioning | None) -> Conditioning | None:
+        return None if c is None or c.actions is None else replace(c, actions=c.actions[:, start:start + n])
+
+    ctx = None if done is None or have == 0 else done[:, :, start:have]
+    s_cond = settings.sigma_cond + index * settings.sigma_cond_growth
+    x = sample(model, (B, C, n, H, W), window(cond) or cond, window(uncond) or uncond, settings, ctx, generator,
+               s_cond, callback)
+    return x if done is None else torch.cat([done[:, :, :start], x], dim=2)
+
+
+@torch.no_grad()
 def rollout(model: torch.nn.Module, cond_latents: torch.Tensor | None, num_latent_frames: int, chunk: int,
             context: int, cond: Conditioning, uncond: Conditioning | None, settings: SamplerSettings,
             latent_shape: tuple[int, int, int], generator: Generators = None,
@@ -155,8 +182,6 @@ def rollout(model: torch.nn.Module, cond_latents: torch.Tensor | None, num_laten
 
     ``cond.actions`` (and ``uncond.actions``), when given, cover all ``num_latent_frames``; each
     chunk sees its window. Returns ``[B, C, num_latent_frames, H, W]``."""
-    C, H, W = latent_shape
-    B = cond.text.shape[0]
     k0 = 0 if cond_latents is None else cond_latents.shape[2]
     if not 1 <= context < chunk:
         raise ValueError(f"need 1 <= context < chunk, got context={context}, chunk={chunk}")
@@ -168,18 +193,10 @@ def rollout(model: torch.nn.Module, cond_latents: torch.Tensor | None, num_laten
         if c is not None and c.actions is not None and c.actions.shape[1] != num_latent_frames:
             raise ValueError(f"actions cover {c.actions.shape[1]} latent frames, the rollout {num_latent_frames}")
 
-    def window(c: Conditioning | None, s: int, e: int) -> Conditioning | None:
-        return None if c is None or c.actions is None else replace(c, actions=c.actions[:, s:e])
-
     done = cond_latents
     start, i = 0, 0  # `start`: latent index of the current chunk's first frame
     while done is None or done.shape[2] < num_latent_frames:
-        have = 0 if done is None else done.shape[2]
-        n = min(chunk, num_latent_frames - start)
-        ctx = None if done is None else done[:, :, start:have]
-        c_i, u_i = window(cond, start, start + n) or cond, window(uncond, start, start + n) or uncond
-        s_cond = settings.sigma_cond + i * settings.sigma_cond_growth
-        x = sample(model, (B, C, n, H, W), c_i, u_i, settings, ctx, generator, s_cond, callback)
-        done = x if done is None else torch.cat([done[:, :, :start], x], dim=2)
+        done = rollout_chunk(model, done, start, i, num_latent_frames, chunk, cond, uncond, settings, latent_shape,
+                             generator, callback)
         start, i = done.shape[2] - context, i + 1
     return done
