@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -27,7 +29,7 @@ def unbroken(tmp_path_factory) -> Path:
 
 
 def test_manifest_rows(unbroken):
-    from cosmos_lite.io import read_video
+    from cosmos_lite.data.io import read_video
     from cosmos_lite.scenes import Scenario
 
     rows = [json.loads(line) for line in (unbroken / MANIFEST).read_text().splitlines()]
@@ -113,3 +115,62 @@ def test_png_writer_round_trips_through_pyav(tmp_path):
     with av.open(str(path)) as c:
         frame = next(c.decode(video=0)).to_ndarray(format="rgb24")
     assert np.array_equal(frame, img)
+
+
+def test_behaviour_and_salient_are_export_settings(tmp_path):
+    from cosmos_lite.scenes import Scenario
+
+    mixed = ExportSettings(frames=8, height=32, width=48, fps=10.0, split="train", seed_offset=3,
+                           behaviour="mix", salient=True)
+    out = tmp_path / "mixed"
+    assert export(out, 3, mixed, progress=False).complete
+    saved = json.loads((out / "export.json").read_text())
+    assert saved["behaviour"] == "mix" and saved["salient"] is True
+    rows = [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()]
+    for i, r in enumerate(rows):
+        sc = Scenario.from_dict(r["scenario"])
+        assert sc == Scenario.sample(3 + i, split="train", duration=0.8, behaviour="mix", salient=True)
+        assert r["behaviour"] == sc.ego_behaviour.kind
+        assert len(r["event_active"]) == 8 and all(isinstance(x, bool) for x in r["event_active"])
+    # a resume with other settings is refused, naming what differs
+    for changed, words in (({"behaviour": "keep"}, "'behaviour': ('mix', 'keep')"),
+                           ({"salient": False}, "'salient': (True, False)")):
+        other = dataclasses.replace(mixed, **changed)
+        with pytest.raises(ValueError, match=re.escape(words)):
+            export(out, 3, other, progress=False)
+
+
+def test_old_export_settings_resume_as_the_defaults(unbroken, tmp_path):
+    out = tmp_path / "old"
+    shutil.copytree(unbroken, out)
+    # an export.json written before behaviours existed lacks the keys: it means keep, not salient
+    saved = json.loads((out / "export.json").read_text())
+    del saved["behaviour"], saved["salient"]
+    (out / "export.json").write_text(json.dumps(saved))
+    res = export(out, 4, SETTINGS, progress=False)
+    assert res.complete and res.rendered == 0
+    rows = [json.loads(line) for line in (out / MANIFEST).read_text().splitlines()]
+    assert {r["behaviour"] for r in rows} == {"keep"}
+    assert all("ego_behaviour" not in r["scenario"] for r in rows)
+
+
+def test_bad_behaviour_export_setting():
+    with pytest.raises(ValueError, match="unknown ego behaviour 'zigzag'; choose one of keep"):
+        ExportSettings(8, 32, 48, 10.0, "train", behaviour="zigzag")
+    with pytest.raises(ValueError, match="salient must be true or false"):
+        ExportSettings(8, 32, 48, 10.0, "train", salient=1)
+
+
+def test_export_cli_behaviour_and_salient_flags(tmp_path, capsys):
+    import json
+
+    from cosmos_lite.cli import main
+
+    d = tmp_path / "ex"
+    assert main(["scenes", "export", "--n", "1", "--frames", "8", "--size", "32x48", "--out", str(d),
+                 "--behaviour", "mix", "--salient"]) == 0
+    settings = json.loads((d / "export.json").read_text())
+    assert settings["behaviour"] == "mix" and settings["salient"] is True
+    assert main(["scenes", "export", "--n", "1", "--frames", "8", "--size", "32x48", "--out", str(tmp_path / "z"),
+                 "--behaviour", "zigzag"]) == 2
+    assert "unknown ego behaviour" in capsys.readouterr().err

@@ -166,14 +166,16 @@ class VideoFolderStream(_PositionStream):
         return self.folder.random_clip(_sample_rng(self.seed, index, self.rank))
 
 
-def scene_clip(seed: int, split: str, frames: int, size: tuple[int, int], fps: float):
+def scene_clip(seed: int, split: str, frames: int, size: tuple[int, int], fps: float, behaviour: str = "keep",
+               salient: bool = False):
     """The :class:`~cosmos_lite.scenes.SceneClip` (frames, caption, actions, agent labels) of
-    ``Scenario.sample(seed, split)``, sampled just long enough to hold the clip. The one way every
-    trainer and evaluation turns a scene seed into a clip."""
+    ``Scenario.sample(seed, split, behaviour=, salient=)``, sampled just long enough to hold the
+    clip. The one way every trainer and evaluation turns a scene seed into a clip."""
     from cosmos_lite.scenes import Scenario, render
 
     duration = max(frames / fps, 0.2) + 1e-6
-    return render(Scenario.sample(seed, split=split, duration=duration), frames, tuple(size), fps)
+    sc = Scenario.sample(seed, split=split, duration=duration, behaviour=behaviour, salient=salient)
+    return render(sc, frames, tuple(size), fps)
 
 
 def render_scene_clip(seed: int, split: str, frames: int, size: tuple[int, int], fps: float) -> np.ndarray:

@@ -36,6 +36,8 @@ DIMS = {
 }
 STRIDE = {"pedestrian": 1.4, "child": 1.0, "cyclist": 2.1, "deer": 1.8, "dog": 1.1}
 SUBSTEP = 0.05  # s, bicycle-model integration step (at most)
+CROSSING_SPEED = 10.0  # m/s, typical speed of the vehicle running the crossing
+CROSSING_RUN_UP = 10.0  # m down the side street (beyond the setback) where it starts
 
 
 def smoothstep(x: float) -> float:
@@ -86,6 +88,7 @@ class Script:
     decel: float = 0.0  # sliding debris: |deceleration| along s until it stops
     drop: float = 0.0  # falling debris: start height (m)
     hazard: bool = False  # hazard lights blinking
+    until: float = math.inf  # the event agent: when its event is over (s), see event_window
 
 
 @dataclass
@@ -122,6 +125,19 @@ def _role(kind: str, speed: float, heading: float) -> str:
     return "walker" if kind in ("pedestrian", "child") else "other"
 
 
+def crossing_start(geom: RoadGeometry, side: str) -> float:
+    """d where the crossing vehicle of an event on ``side`` starts (down the side street)."""
+    return (1.0 if side == "left" else -1.0) * (geom.setback + CROSSING_RUN_UP)
+
+
+def event_window(sc: Scenario, geom: RoadGeometry) -> tuple[float, float] | None:
+    """(onset, end) in s of the scripted event, None for "none". It is over when its agent
+    has crossed the road (crossings), stopped (lead brake, debris), moved back or into
+    the lane (drift, cut-in, swerve) or the stopped car is revealed."""
+    scripts = event_scripts(sc, geom)
+    return (sc.event.onset, scripts[0].until) if scripts else None
+
+
 def event_scripts(sc: Scenario, geom: RoadGeometry) -> list[Script]:
     """The scripted agents of the scenario's event; the first one is the event agent."""
     ev = sc.event
@@ -139,25 +155,22 @@ def event_scripts(sc: Scenario, geom: RoadGeometry) -> list[Script]:
     if k == "pedestrian_crossing":
         speed = ev.speed or (1.3 + 1.9 * ev.strength)
         s_p = s_on + ev.distance
+        d0 = sgn * (geom.parking if ev.occluded else geom.curb + (0.7 * geom.sidewalk if geom.sidewalk else 1.5))
+        out.append(Script(ev.actor, "event", col, True, ev.onset, s_p, d0, 0.0, -sgn * speed,
+                          heading=-sgn * math.pi / 2, until=ev.onset + (abs(d0) + geom.curb) / speed))
         if ev.occluded:
-            out.append(Script(ev.actor, "event", col, True, ev.onset, s_p, sgn * geom.parking, 0.0, -sgn * speed,
-                              heading=-sgn * math.pi / 2))
             out.append(Script("van", "parked", COLORS["white"], s0=s_p - 3.4, d0=sgn * geom.parking))
-        else:
-            d0 = sgn * (geom.curb + (0.7 * geom.sidewalk if geom.sidewalk else 1.5))
-            out.append(Script(ev.actor, "event", col, True, ev.onset, s_p, d0, 0.0, -sgn * speed,
-                              heading=-sgn * math.pi / 2))
     elif k == "animal_crossing":
         speed = ev.speed or ((5.0 + 4.0 * ev.strength) if ev.actor == "deer" else (3.5 + 3.0 * ev.strength))
         d0 = sgn * (geom.setback + 0.6 if geom.setting == "rural" else geom.curb + geom.sidewalk)
         out.append(Script(ev.actor, "event", col, True, ev.onset, s_on + ev.distance, d0, 0.0, -sgn * speed,
-                          heading=-sgn * math.pi / 2))
+                          heading=-sgn * math.pi / 2, until=ev.onset + (abs(d0) + geom.curb) / speed))
     elif k == "lead_brake":
         v = ev.speed or v_ego
         s_c = s_on + ev.distance + L / 2 - v * ev.onset
-        veh = VehicleScript(s_c, lane_d, v, 1, accels=[(ev.onset, math.inf, -(4.0 + 5.0 * ev.strength))],
-                            brake_from=ev.onset)
-        out.append(Script(ev.actor, "event", col, True, vehicle=veh))
+        decel = 4.0 + 5.0 * ev.strength
+        veh = VehicleScript(s_c, lane_d, v, 1, accels=[(ev.onset, math.inf, -decel)], brake_from=ev.onset)
+        out.append(Script(ev.actor, "event", col, True, vehicle=veh, until=ev.onset + v / decel))
     elif k == "cut_in":
         v = ev.speed or v_ego + 1.5
         d0 = geom.lane_center(sc.ego_lane + (1 if ev.side == "right" else -1))
@@ -166,45 +179,49 @@ def event_scripts(sc: Scenario, geom: RoadGeometry) -> list[Script]:
         veh = VehicleScript(s_c, d0, v, 1, shifts=[(ev.onset, lane_d - d0, dur)],
                             accels=[(ev.onset + dur * 0.6, ev.onset + dur * 0.6 + 1.5, -1.0 - 3.0 * ev.strength)],
                             brake_from=ev.onset + dur * 0.6)
-        out.append(Script(ev.actor, "event", col, True, vehicle=veh))
+        out.append(Script(ev.actor, "event", col, True, vehicle=veh, until=ev.onset + max(dur, dur * 0.6 + 1.5)))
     elif k == "stopped_vehicle":
         s_stop = s_on + ev.distance + L / 2
-        out.append(Script(ev.actor, "event", col, True, s0=s_stop, d0=lane_d, hazard=True))
         # a truck ahead hides it until it changes lane at onset
+        reveal = 1.8 - 0.6 * ev.strength
+        out.append(Script(ev.actor, "event", col, True, s0=s_stop, d0=lane_d, hazard=True, until=ev.onset + reveal))
         gap = min(0.4 * ev.distance, 20.0)
         other = geom.lane_center(1 - sc.ego_lane)
         veh = VehicleScript(s_on + gap + DIMS["truck"][0] / 2 - v_ego * ev.onset, lane_d, v_ego, 1,
-                            shifts=[(ev.onset, other - lane_d, 1.8 - 0.6 * ev.strength)])
+                            shifts=[(ev.onset, other - lane_d, reveal)])
         out.append(Script("truck", "setup", COLORS["white"], vehicle=veh))
     elif k == "cyclist_swerve":
         v = ev.speed or 4.5
         d0 = lane_d + sgn * (W / 2 - 0.45)
         s_c = s_on + ev.distance - v * ev.onset
+        dur = 1.0 - 0.4 * ev.strength
         out.append(Script(ev.actor, "event", col, True, s0=s_c, d0=d0, vs=v,
-                          swerve=(ev.onset, -sgn * (0.8 + 1.3 * ev.strength), 1.0 - 0.4 * ev.strength)))
+                          swerve=(ev.onset, -sgn * (0.8 + 1.3 * ev.strength), dur), until=ev.onset + dur))
     elif k == "debris":
         v = ev.speed or v_ego + 1.0
         Lt = DIMS["truck"][0]
         s_rear = s_on + ev.distance  # truck's tail at onset
         veh = VehicleScript(s_rear + Lt / 2 - v * ev.onset, lane_d, v, 1)
         out.insert(0, Script("truck", "setup", COLORS["blue"], vehicle=veh))
-        decel = 7.0 if ev.actor == "box" else 3.0
+        decel, drop = (7.0 if ev.actor == "box" else 3.0), 1.2
+        # over once it has landed and slid to a stop
+        until = ev.onset + max(math.sqrt(2 * drop / 9.81), v / decel)
         out.insert(0, Script(ev.actor, "event", col, True, ev.onset, s_rear - 0.5, lane_d, v, 0.0,
-                             decel=decel, drop=1.2))
+                             decel=decel, drop=drop, until=until))
     elif k == "oncoming_drift":
         v = ev.speed or 11.0
         d0 = geom.lane_center(0, oncoming=True)
         s_c = s_on + ev.distance + L / 2 + v * ev.onset
         width = 1.0 + 2.0 * ev.strength
         veh = VehicleScript(s_c, d0, v, -1, shifts=[(ev.onset, -width, 1.6), (ev.onset + 2.6, width, 1.6)])
-        out.append(Script(ev.actor, "event", col, True, vehicle=veh))
+        out.append(Script(ev.actor, "event", col, True, vehicle=veh, until=ev.onset + 2.6 + 1.6))
     elif k == "crossing_vehicle":
-        v = ev.speed or 10.0
+        v = ev.speed or CROSSING_SPEED
         from_right = ev.side == "right"
         s_c = geom.cross_at + (1.75 if from_right else -1.75)
-        d0 = sgn * (geom.setback + 10.0)
+        d0 = crossing_start(geom, ev.side)
         out.append(Script(ev.actor, "event", col, True, ev.onset, s_c, d0, 0.0, -sgn * v,
-                          heading=-sgn * math.pi / 2))
+                          heading=-sgn * math.pi / 2, until=ev.onset + (abs(d0) + geom.curb) / v))
     return out
 
 

@@ -2,7 +2,7 @@
 
 Layout of an export directory::
 
-    DIR/export.json          settings (frames, size, fps, split, seed offset, codec)
+    DIR/export.json          settings (frames, size, fps, split, seed offset, codec, ego behaviour, salient)
     DIR/clips/<name>.mp4     one video per clip (written atomically by cosmos_lite.data.io)
     DIR/clips/<name>.json    that clip's manifest row, written atomically after the video
     DIR/manifest.jsonl       all finished rows in clip order, rebuilt at the end of every run
@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .spec import SPLIT_BASE, SPLIT_SIZE, Scenario, split_seed
+from .spec import BEHAVIOURS, SPLIT_BASE, SPLIT_SIZE, Scenario, split_seed
 
 SETTINGS_FILE = "export.json"
 MANIFEST = "manifest.jsonl"
@@ -43,6 +43,8 @@ class ExportSettings:
     split: str
     seed_offset: int = 0
     lossless: bool = False
+    behaviour: str = "keep"  # ego behaviour of every clip, or "mix" (see Scenario.sample)
+    salient: bool = False  # events placed to be seen clearly (see Scenario.sample)
 
     def __post_init__(self) -> None:
         if self.split not in SPLIT_BASE:
@@ -58,6 +60,16 @@ class ExportSettings:
         object.__setattr__(self, "fps", float(self.fps))
         if not (isinstance(self.seed_offset, int) and 0 <= self.seed_offset < SPLIT_SIZE):
             raise ValueError(f"seed offset must be an integer in [0, {SPLIT_SIZE}), got {self.seed_offset!r}")
+        if self.behaviour not in BEHAVIOURS + ("mix",):
+            raise ValueError(f"unknown ego behaviour {self.behaviour!r}; choose one of "
+                             f"{', '.join(BEHAVIOURS + ('mix',))}")
+        if not isinstance(self.salient, bool):
+            raise ValueError(f"salient must be true or false, got {self.salient!r}")
+
+    def scenario(self, index: int) -> Scenario:
+        """The scenario of clip ``index``."""
+        return Scenario.sample(self.seed_offset + index, split=self.split, duration=self.frames / self.fps,
+                               behaviour=self.behaviour, salient=self.salient)
 
     @property
     def suffix(self) -> str:
@@ -106,6 +118,8 @@ def clip_row(settings: ExportSettings, index: int, clip, file: str) -> dict:
         "size": [settings.height, settings.width],
         "conditions": list(clip.scenario.conditions),
         "event": clip.scenario.event.kind,
+        "event_active": [bool(x) for x in clip.event_active()],
+        "behaviour": clip.scenario.ego_behaviour.kind,
         "event_onset_frame": (None if clip.scenario.event.kind == "none"
                               else int(np.ceil(clip.scenario.event.onset * clip.fps - 1e-9))),
         "actions": [[float(a), float(k)] for a, k in clip.actions],
@@ -129,7 +143,7 @@ def _render_one(job: tuple[str, dict, int]) -> int:
     out_s, settings_d, index = job
     out, settings = Path(out_s), ExportSettings(**settings_d)
     seed = split_seed(settings.seed_offset + index, settings.split)
-    sc = Scenario.sample(settings.seed_offset + index, split=settings.split, duration=settings.frames / settings.fps)
+    sc = settings.scenario(index)
     assert sc.seed == seed
     clip = render(sc, settings.frames, (settings.height, settings.width), settings.fps)
     name = settings.clip_name(index)
@@ -163,8 +177,8 @@ def export(out: str | os.PathLike, n: int, settings: ExportSettings, workers: in
         raise ValueError(f"--limit must be >= 0, got {limit!r}")
     if settings.seed_offset + n > SPLIT_SIZE:
         raise ValueError(f"seed offset + n exceeds the split's {SPLIT_SIZE} seeds")
-    # the event must fit in the clip: sampling places onset at 25-55 % of the duration
-    Scenario.sample(settings.seed_offset, split=settings.split, duration=settings.frames / settings.fps)
+    # fail early if clips cannot hold the sampled event (onset 20-60 % into the clip) or behaviour
+    settings.scenario(0)
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise ValueError(f"{out}: exists and is not a directory")

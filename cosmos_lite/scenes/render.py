@@ -15,14 +15,31 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import draw
-from .agents import Tracks, simulate
+from .agents import Tracks, event_window, simulate
 from .camera import FAR, MOUNT_HEIGHT, NEAR, Grids, grids
 from .caption import caption as make_caption
 from .driver import EgoState, drive, state_at
 from .road import RoadGeometry, shade_ground
-from .scenery import SPRITE_LAMP, SPRITE_TREE, WALL_BUILDING, WALL_HOUSE, WALL_TREES, build_scenery, wall_hits
-from .spec import VEHICLE_KINDS, Scenario
-from .weather import Look, apply_fog, draw_glare, draw_particles, look_for, make_particles, night_light, sky_rows
+from .scenery import (
+    SPRITE_LAMP,
+    SPRITE_TREE,
+    WALL_BUILDING,
+    WALL_HOUSE,
+    WALL_TREES,
+    build_scenery,
+    wall_hits,
+)
+from .spec import AGENT_KINDS, VEHICLE_KINDS, Scenario
+from .weather import (
+    Look,
+    apply_fog,
+    draw_glare,
+    draw_particles,
+    look_for,
+    make_particles,
+    night_light,
+    sky_rows,
+)
 
 MAX_FRAMES = 100_000
 FAR_SCENERY = 110.0  # m; trees and lamps further away are a pixel or two, lost in the haze
@@ -83,6 +100,37 @@ class SceneClip:
         if not 0 <= k < self.ego.shape[0]:
             raise ValueError(f"frame {frame} is outside this clip (frames {self.start_frame}..{self.start_frame + self.ego.shape[0] - 1})")
         return state_at(self.ego, k)
+
+    def visible_kinds(self, min_height: float = 4.0) -> np.ndarray:
+        """bool [T, len(AGENT_KINDS)]: which agent kinds can be seen in each frame.
+
+        A kind counts when one of its agents has a box at least ``min_height`` px tall and
+        at least ``min_height`` pixels drawn, so neither a speck in the distance nor a sliver
+        peeking out from behind cover counts (a reader cannot see less than that).
+        """
+        if isinstance(min_height, bool) or not isinstance(min_height, (int, float, np.integer, np.floating)) or not (
+            math.isfinite(min_height) and min_height >= 0
+        ):
+            raise ValueError(f"min_height must be a number of pixels >= 0, got {min_height!r}")
+        lab = self.agents
+        with np.errstate(invalid="ignore"):  # NaN boxes (off-image) compare False
+            tall = (lab.box[..., 3] - lab.box[..., 1]) >= min_height
+        seen = lab.visible & tall & (lab.pixels >= min_height)
+        out = np.zeros((seen.shape[0], len(AGENT_KINDS)), bool)
+        for j, kind in enumerate(lab.kinds):
+            out[:, AGENT_KINDS.index(kind)] |= seen[:, j]
+        return out
+
+    def event_active(self) -> np.ndarray:
+        """bool [T]: frames during the scripted event, from its onset until it is over (its
+        agent has crossed, stopped, cut in, ... see :func:`~.agents.event_window`); all
+        False for "none". The event's name is ``scenario.event.kind``."""
+        window = event_window(self.scenario, RoadGeometry.from_road(self.scenario.road))
+        times = (self.start_frame + np.arange(self.frames.shape[0])) / self.fps
+        if window is None:
+            return np.zeros(times.shape, bool)
+        # the same tolerance as an entering agent's existence, so both start on one frame
+        return (times >= window[0] - 1e-9) & (times < window[1] - 1e-9)
 
 
 # --------------------------------------------------------------------------- validation
@@ -448,6 +496,16 @@ def render(scenario: Scenario, num_frames: int = 32, size: tuple[int, int] = (12
                      make_caption(scenario), fps, 0)
 
 
+def ego_actions(scenario: Scenario, num_frames: int = 32, fps: float = 10.0) -> np.ndarray:
+    """float32 [T, 2]: the actions the ego driver takes in ``scenario`` (scripted driver plus
+    its ``ego_behaviour``), exactly ``render(scenario, num_frames, fps=fps).actions``, without
+    drawing a frame. Deterministic: a function of the spec, frame count and fps."""
+    num_frames, _, _, fps = _check_args(scenario, num_frames, (16, 16), fps)
+    scenario.check_clip(num_frames, fps)
+    geom = RoadGeometry.from_road(scenario.road)
+    return drive(scenario, geom, simulate(scenario, geom, num_frames, fps), fps, num_frames)[1]
+
+
 def replay(scenario: Scenario, from_frame: int, actions: np.ndarray, size: tuple[int, int] = (128, 192),
            fps: float = 10.0, state: EgoState | None = None) -> SceneClip:
     """The true continuation of ``scenario`` from frame ``from_frame`` under ``actions`` [T2, 2].
@@ -478,4 +536,4 @@ def replay(scenario: Scenario, from_frame: int, actions: np.ndarray, size: tuple
                      make_caption(scenario), fps, int(from_frame))
 
 
-__all__ = ["AgentLabels", "SceneClip", "render", "replay"]
+__all__ = ["AgentLabels", "SceneClip", "ego_actions", "render", "replay"]

@@ -3,6 +3,11 @@
 Kept apart from spec.py so the spec stays a plain data definition. Every draw
 is valid by construction (events get the roads they need) and the event is
 placed so that it happens inside a clip of ``duration`` seconds.
+
+The options only change what they are about: the ego behaviour comes from a
+random stream of its own, and ``salient`` changes the event's onset, distance
+and (for the kinds too small to see at 128x192) actor with the same number of
+draws, so the rest of the scene is the one drawn without them.
 """
 
 from __future__ import annotations
@@ -11,8 +16,9 @@ import math
 
 import numpy as np
 
+from .agents import CROSSING_SPEED, crossing_start
 from .road import CROSS_WIDTH, RoadGeometry
-from .spec import EVENT_ACTORS, EVENTS, AgentSpec, Event, Road
+from .spec import BEHAVIOURS, EVENT_ACTORS, EVENTS, AgentSpec, Behaviour, Event, Road
 
 _CAR_COLORS = ("white", "silver", "gray", "black", "red", "blue", "green", "yellow", "orange", "brown")
 _CAR_P = np.array([0.22, 0.17, 0.15, 0.16, 0.08, 0.09, 0.03, 0.03, 0.03, 0.04])
@@ -23,7 +29,27 @@ def _pick(rng, options, p=None):
     return options[int(rng.choice(len(options), p=p))]
 
 
-def sample_scenario(cls, seed: int, duration: float):
+# "mix": the scripted driver for 30 % of the clips, the manoeuvres share the rest evenly
+_MIX_P = np.array([0.3] + [0.7 / (len(BEHAVIOURS) - 1)] * (len(BEHAVIOURS) - 1))
+# salient events: actors tall enough to be seen clearly at 128x192 (a dog or a tyre is a few pixels)
+_SALIENT_ACTOR = {"animal_crossing": "deer", "debris": "box"}
+
+
+def sample_behaviour(seed: int, duration: float, behaviour: str) -> Behaviour:
+    """The ego behaviour of scenario ``seed``: ``behaviour`` (a name or "mix") with drawn parameters."""
+    if behaviour == "keep":
+        return Behaviour()
+    rng = np.random.default_rng([seed & 0xFFFFFFFF, seed >> 32, 2])
+    kind = _pick(rng, BEHAVIOURS, p=_MIX_P) if behaviour == "mix" else behaviour
+    if kind == "keep":
+        return Behaviour()
+    # random perturbs from (nearly) the first frame; a manoeuvre starts 10-45 % into the clip
+    start = float(rng.uniform(0.0, 0.15) if kind == "random" else rng.uniform(0.1, 0.45)) * duration
+    strength = float(rng.uniform(0.2, 1.0))
+    return Behaviour(kind, round(start, 3), strength, int(rng.integers(1, 2**62)) if kind == "random" else 0)
+
+
+def sample_scenario(cls, seed: int, duration: float, behaviour: str = "keep", salient: bool = False):
     rng = np.random.default_rng([seed & 0xFFFFFFFF, seed >> 32, 1])
     kind = _pick(rng, EVENTS, p=[0.06] + [0.94 / (len(EVENTS) - 1)] * (len(EVENTS) - 1))
     setting = _pick(rng, ("urban", "suburban", "rural"), p=[0.45, 0.3, 0.25])
@@ -44,36 +70,54 @@ def sample_scenario(cls, seed: int, duration: float):
     ego_lane = 0 if lanes == 1 else int(rng.integers(0, 2))
     if kind == "cut_in":
         ego_lane = 0 if side == "right" else 1
-    onset = float(rng.uniform(0.25, 0.55) * duration)
+    onset = float((rng.uniform(0.2, 0.6) if salient else rng.uniform(0.25, 0.55)) * duration)
     s_on = ego_speed * onset
     strength = float(rng.uniform(0.3, 1.0))
     occluded = False
     speed = 0.0
+    # salient: near enough that the agent is seen clearly before the clip ends
+    # (distances in m at onset, from the ego's cruising position)
     if kind == "pedestrian_crossing":
-        distance = rng.uniform(1.4, 2.4) * ego_speed + 4
+        distance = (rng.uniform(0.9, 1.5) if salient else rng.uniform(1.4, 2.4)) * ego_speed + 4
         occluded = bool(rng.random() < 0.5)
     elif kind == "lead_brake":
         distance = rng.uniform(1.0, 1.6) * ego_speed + 4
     elif kind == "cut_in":
         distance = rng.uniform(6, 14)
     elif kind == "stopped_vehicle":
-        distance = rng.uniform(40, 65)
+        distance = rng.uniform(16, 26) if salient else rng.uniform(40, 65)
     elif kind == "cyclist_swerve":
         distance = rng.uniform(1.2, 2.2) * ego_speed + 3
         side = "right"
     elif kind == "animal_crossing":
-        distance = rng.uniform(1.6, 2.6) * ego_speed + 5
+        distance = (rng.uniform(0.9, 1.5) if salient else rng.uniform(1.6, 2.6)) * ego_speed + 5
     elif kind == "debris":
-        distance = rng.uniform(1.2, 1.8) * ego_speed + 6
+        if salient:
+            # a slow truck (the ego follows it at its following gap), so the box slides only a
+            # few metres and the ego comes close enough to see it before the clip ends
+            speed = 0.5 * ego_speed
+            distance = rng.uniform(0.8, 1.2) * speed + 4.5
+        else:
+            distance = rng.uniform(1.2, 1.8) * ego_speed + 6
     elif kind == "oncoming_drift":
-        distance = rng.uniform(35, 60)
+        distance = rng.uniform(18, 32) if salient else rng.uniform(35, 60)
     elif kind == "crossing_vehicle":
-        distance = rng.uniform(1.8, 2.6) * ego_speed + 6
+        if salient:
+            # it comes from far down the side street: run it fast enough to be on the ego's
+            # lane 1.5 s after onset (at most 16 m/s), when the cruising ego is 8-15 m short
+            geom = RoadGeometry.from_road(Road(setting, "straight", lanes))
+            lateral = abs(crossing_start(geom, side) - geom.lane_center(ego_lane))
+            speed = min(max(lateral / 1.5, CROSSING_SPEED), 16.0)
+            distance = ego_speed * lateral / speed + rng.uniform(8, 15)
+        else:
+            distance = rng.uniform(1.8, 2.6) * ego_speed + 6
     else:
         distance = 20.0
     actor = _pick(rng, EVENT_ACTORS[kind])
     if kind == "animal_crossing" and setting == "rural":
         actor = "deer" if rng.random() < 0.75 else "dog"
+    if salient:
+        actor = _SALIENT_ACTOR.get(kind, actor)
     color = _pick(rng, _CAR_COLORS, p=_CAR_P) if actor in ("car", "van", "truck") else _pick(rng, _SHIRTS)
     if actor in ("deer", "dog", "box", "tire"):
         color = "brown" if actor != "tire" else "black"
@@ -95,6 +139,7 @@ def sample_scenario(cls, seed: int, duration: float):
     return cls(
         seed=seed, weather=weather, intensity=intensity, lighting=lighting, road=road, event=event,
         ego_speed=ego_speed, ego_lane=ego_lane, reaction=float(rng.uniform(0.4, 1.0)), agents=tuple(agents),
+        ego_behaviour=sample_behaviour(seed, duration, behaviour),
     )
 
 

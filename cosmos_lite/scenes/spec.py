@@ -37,6 +37,19 @@ EVENTS = (
     "oncoming_drift",  # oncoming vehicle drifts over the centre line
     "crossing_vehicle",  # vehicle runs the crossing from a side street
 )
+# How the ego driver departs from the scripted one (see behaviour.py); "keep" is the scripted driver.
+BEHAVIOURS = (
+    "keep",  # keeps its lane and cruise speed, brakes for hazards
+    "lane_change_left",  # moves one lane width over and stays there
+    "lane_change_right",
+    "swerve_left",  # quick out and back
+    "swerve_right",
+    "drift_left",  # slow drift off the lane centre, stays off it
+    "drift_right",
+    "hard_brake",  # brakes at 6-8 m/s^2 for 1-2 s, then resumes its cruise speed
+    "accelerate",  # speeds up at 1.5-3 m/s^2 and holds the new speed
+    "random",  # smooth random perturbation of both actions on top of the scripted driver
+)
 SETTINGS = ("urban", "suburban", "rural")
 LAYOUTS = ("straight", "curve", "intersection")
 SIDES = ("left", "right")
@@ -188,6 +201,30 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Behaviour:
+    """The ego driver's manoeuvre, on top of the scripted driver. ``start`` (s) is when it
+    begins; ``strength`` 0..1 how vigorous it is (lane change / swerve / drift: quicker or
+    wider, brake / accelerate: harder and longer, random: larger); ``seed`` draws the
+    ``random`` perturbation. The default, ``keep``, is the scripted driver itself."""
+
+    kind: str = "keep"
+    start: float = 0.0
+    strength: float = 0.5
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        _choice("ego behaviour", self.kind, BEHAVIOURS)
+        _number(self, "start", 0.0, 3600.0)
+        _number(self, "strength", 0.0, 1.0)
+        _integer(self, "seed", 0, 2**63 - 1)
+        # no dead knobs: a parameter that would change nothing is an error, not a silent no-op
+        if self.kind == "keep" and (self.start, self.strength, self.seed) != (0.0, 0.5, 0):
+            raise ValueError("Behaviour 'keep' is the scripted driver: it takes no start, strength or seed")
+        if self.seed != 0 and self.kind != "random":
+            raise ValueError(f"Behaviour.seed is only meaningful for 'random', not {self.kind!r}")
+
+
+@dataclass(frozen=True)
 class AgentSpec:
     """A background agent: parked or moving with constant velocity along its heading."""
 
@@ -221,6 +258,7 @@ class Scenario:
     ego_lane: int = 0  # lane of the ego direction, 0 = next to the centre line
     reaction: float = 0.6  # scripted driver's reaction time, s
     agents: tuple[AgentSpec, ...] = ()
+    ego_behaviour: Behaviour = field(default_factory=Behaviour)  # the ego's manoeuvre; default: none
 
     def __post_init__(self) -> None:
         _integer(self, "seed", 0, 2**63 - 1)
@@ -233,6 +271,8 @@ class Scenario:
             raise ValueError(f"Scenario.road must be a Road, got {type(self.road).__name__}")
         if not isinstance(self.event, Event):
             raise ValueError(f"Scenario.event must be an Event, got {type(self.event).__name__}")
+        if not isinstance(self.ego_behaviour, Behaviour):
+            raise ValueError(f"Scenario.ego_behaviour must be a Behaviour, got {type(self.ego_behaviour).__name__}")
         _integer(self, "ego_lane", 0, self.road.lanes - 1)
         agents = tuple(self.agents)
         for a in agents:
@@ -269,6 +309,12 @@ class Scenario:
                 f"event onset {self.event.onset:g} s is beyond the clip "
                 f"({num_frames} frames at {fps:g} fps = {duration:g} s)"
             )
+        beh = self.ego_behaviour
+        if beh.kind != "keep" and beh.start >= duration:
+            raise ValueError(
+                f"ego behaviour {beh.kind!r} starts at {beh.start:g} s, beyond the clip "
+                f"({num_frames} frames at {fps:g} fps = {duration:g} s)"
+            )
 
     # ------------------------------------------------------------------ JSON
 
@@ -276,6 +322,10 @@ class Scenario:
         out = asdict(self)
         out["agents"] = [asdict(a) for a in self.agents]
         out["version"] = SPEC_VERSION
+        if self.ego_behaviour == Behaviour():
+            # the scripted driver: written as before behaviours existed, so the JSON of every
+            # scenario without one (and of every export made before) stays byte-identical
+            del out["ego_behaviour"]
         return out
 
     def to_json(self) -> str:
@@ -295,6 +345,8 @@ class Scenario:
         event = data.get("event", {})
         _check_keys(Road, road, "road")
         _check_keys(Event, event, "event")
+        behaviour = data.get("ego_behaviour", {})
+        _check_keys(Behaviour, behaviour, "ego_behaviour")
         agents = data.get("agents", [])
         if not isinstance(agents, list):
             raise ValueError("scenario 'agents' must be a list")
@@ -302,6 +354,7 @@ class Scenario:
             _check_keys(AgentSpec, a, f"agents[{i}]")
         data["road"] = Road(**road)
         data["event"] = Event(**event)
+        data["ego_behaviour"] = Behaviour(**behaviour)
         data["agents"] = tuple(AgentSpec(**a) for a in agents)
         if "seed" not in data:
             raise ValueError("scenario JSON lacks 'seed'")
@@ -318,20 +371,33 @@ class Scenario:
     # ------------------------------------------------------------------ sampling
 
     @classmethod
-    def sample(cls, seed: int, split: str | None = None, duration: float = 4.0) -> "Scenario":
+    def sample(cls, seed: int, split: str | None = None, duration: float = 4.0, *, behaviour: str = "keep",
+               salient: bool = False) -> "Scenario":
         """A random, valid scenario. With ``split``, ``seed`` indexes that split's seed range.
 
         ``duration`` (s) bounds the event onset (25-55 % into the clip) and how much
         road ahead gets parked cars and traffic.
+
+        ``behaviour`` gives the ego a manoeuvre: one of :data:`BEHAVIOURS` (its start and
+        strength drawn per seed) or ``"mix"`` (30 % keep, 70 % spread evenly over the
+        others). It is drawn from its own random stream, so the scene itself (road,
+        weather, event, agents) is the same as with the default ``"keep"``.
+
+        ``salient`` places the event where it can be seen clearly (near, in view, onset
+        20-60 % into the clip; animals are deer, debris is a box) instead of anywhere
+        plausible; the rest of the scene is drawn as without it.
         """
         from .sampling import sample_scenario
 
         if not (isinstance(duration, (int, float)) and 0.2 <= duration <= 600):
             raise ValueError(f"duration must be in [0.2, 600] s, got {duration!r}")
+        _choice("ego behaviour", behaviour, BEHAVIOURS + ("mix",))
+        if not isinstance(salient, bool):
+            raise ValueError(f"salient must be true or false, got {salient!r}")
         global_seed = split_seed(seed, split) if split is not None else int(seed)
         if global_seed < 0:
             raise ValueError(f"seed must be >= 0, got {seed}")
-        return sample_scenario(cls, global_seed, float(duration))
+        return sample_scenario(cls, global_seed, float(duration), behaviour, salient)
 
 
 def _check_keys(cls: type, data: object, where: str) -> None:
