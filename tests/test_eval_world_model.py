@@ -1,173 +1,199 @@
-"""``cosmos-lite eval world-model``: structure on a tiny untrained model, and the pure helpers
-(horizon buckets, shift measurement, baselines, action alignment) on hand-made inputs."""
+"""cosmos-lite eval world-model: every measure on a tiny run (stub instruments), each measure shown
+able to fail on clips whose answer is known, and the oracle / action-blind checks."""
 
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
-from conftest import tiny_world
 
+from conftest import tiny_world
 from cosmos_lite.cli import main
-from cosmos_lite.eval.condition_classifier import (
-    ConditionClassifier,
-    ConditionClassifierConfig,
-)
-from cosmos_lite.eval.world_model import (
-    PSNR_CAP,
-    WorldEvalSettings,
-    check_cond_frames,
-    cumulative_shift,
-    evaluate_world_model,
-    format_table,
-    frame_scores,
-    horizon_buckets,
-    horizontal_shift,
-    repeat_last_prediction,
-    steering_actions,
-)
+from cosmos_lite.eval.world import Instruments, WorldEvalSettings, evaluate_world_model
+from cosmos_lite.eval.world.measures import (PSNR_CAP, change_by_group_position, check_cond_frames,
+                                             cumulative_shift, failure_kinds, frame_scores, frechet_distance,
+                                             hf_ratio, horizon_buckets, horizontal_shift, repeat_last_prediction,
+                                             sign_accuracy, spearman, steering_actions, stutter_deviation)
 
 SIZE = (32, 48)
-FAST = dict(n=2, prompts=2, steering=1, frames=9, cond_frames=5, steps=2, progress=False)
-
+FAST = dict(n=2, prompts=2, steering=1, drift=1, drift_frames=13, frames=9, cond_frames=5, steps=1, progress=False)
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
 
+class StubReader:
+    """Reads the mean colour as features and says 'clear, day' with the event of its choice."""
+
+    def __init__(self, event: str = "pedestrian_crossing"):
+        self.event = event
+
+    def read_clip(self, frames):
+        return {"weather": "clear", "lighting": "day", "event": self.event}
+
+    def features(self, frames):
+        return frames.reshape(-1, 3).mean(0) + frames.std()
+
+
+class StubIDM:
+    """An IDM that reads curvature from how the picture shifts sideways (+ = content moves right = left turn)."""
+
+    def predict(self, frames):
+        out = np.zeros((len(frames), 2), np.float32)
+        for k in range(1, len(frames)):
+            out[k - 1, 1] = 0.004 * horizontal_shift(frames[k - 1], frames[k])
+        return out
+
+
+def stubs(found: bool = True) -> Instruments:
+    return Instruments(StubReader(), StubIDM(), lambda out, kind: found)
+
+
 @pytest.fixture(scope="module")
 def world_dir(tmp_path_factory) -> Path:
-    """A tiny untrained world model (the curvature test steers at 0.02, inside its range)."""
     return tiny_world(SIZE, 9).save_pretrained(tmp_path_factory.mktemp("world") / "model")
 
 
-@pytest.fixture(scope="module")
-def classifier_dir(tmp_path_factory) -> Path:
-    """An untrained classifier: enough to check the plumbing without the bundled weights."""
-    torch.manual_seed(0)
-    d = tmp_path_factory.mktemp("clf")
-    ConditionClassifier(ConditionClassifierConfig(size=SIZE, width=8)).save_pretrained(d)
-    return d
+def test_evaluate_writes_metrics_with_stable_keys_sheets_and_plot(world_dir, tmp_path):
+    res = evaluate_world_model(world_dir, tmp_path, WorldEvalSettings(**FAST), instruments=stubs())
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics == json.loads(json.dumps(res))
+    g = metrics["generators"]["diffusion"]
+    for path in ("events.rate", "events.true_rate", "actions.sign_accuracy", "actions.closest_replay",
+                 "sharpness.hf_ratio", "failures.rate", "speed.realtime_factor"):
+        obj = g
+        for k in path.split("."):
+            obj = obj[k]
+        assert isinstance(obj, float), path
+    assert set(metrics["instruments"]) == {"event_reader", "idm"}
+    assert "true_accuracy" in metrics["instruments"]["event_reader"]
+    assert "true_sign_accuracy" in metrics["instruments"]["idm"]
+    assert g["failures"]["clips"] == 12 and len(g["stutter"]["generated_profile"]) == 4
+    assert g["drift"]["frames"] == 13 and g["events"]["clips"] == 2
+    for png in ("curves.png", "prediction_diffusion.png", "prompts_diffusion.png"):
+        assert (tmp_path / png).stat().st_size > 500
+    from cosmos_lite.eval.world import format_table
+
+    table = format_table(res)
+    assert "closest replay" in table and "real-time factor" in table
 
 
-def _finite_in(v, lo, hi) -> bool:
-    return isinstance(v, float) and math.isfinite(v) and lo <= v <= hi
+def test_event_rate_follows_the_reader(world_dir, tmp_path):
+    st = WorldEvalSettings(**{**FAST, "n": 2, "steering": 0, "drift": 0, "failures": False})
+    yes = evaluate_world_model(world_dir, tmp_path / "a", st, instruments=stubs(True))
+    no = evaluate_world_model(world_dir, tmp_path / "b", st, instruments=stubs(False))
+    assert yes["generators"]["diffusion"]["events"]["rate"] == 1.0
+    assert no["generators"]["diffusion"]["events"]["rate"] == 0.0
 
 
-# --------------------------------------------------------------------------- end to end
+def test_cli_world_model(world_dir, tmp_path, capsys, monkeypatch):
+    import cosmos_lite.eval.world.evaluate as ev
 
-
-def test_evaluate_writes_metrics_and_png(world_dir, classifier_dir, tmp_path):
-    out = tmp_path / "eval"
-    r = evaluate_world_model(world_dir, out, WorldEvalSettings(**FAST), classifier=classifier_dir)
-
-    assert r["model"] == str(world_dir) and "disabled" in r["guardrail"]
-    s = r["settings"]
-    assert (s["frames"], s["cond_frames"], s["size"], s["fps"], s["split"]) == (9, 5, [32, 48], 10.0, "test")
-
-    p = r["prediction"]
-    assert p["clips"] == 2 and len(p["per_clip"]) == 2
-    assert [b["horizon_s"] for b in p["buckets"]] == ["(0,1]"] and p["buckets"][0]["frames"] == [5, 6, 7, 8]
-    for row in [*p["buckets"], p["all"]]:
-        for who in ("generated", "repeat_last", "tokenizer"):
-            assert _finite_in(row[f"{who}_psnr"], 0, PSNR_CAP) and _finite_in(row[f"{who}_ssim"], -1, 1)
-        assert row["beats_repeat"] in (0.0, 0.5, 1.0)
-    assert p["per_clip"][0]["seed"] == 0 and p["per_clip"][0]["caption"]
-
-    c = r["prompted_condition"]
-    assert c["clips"] == 2 and c["classifier"] == str(classifier_dir) and len(c["per_clip"]) == 2
-    for key in ("generated", "true_clips", "tokenizer_clips"):
-        assert set(c[key]) == {"weather", "lighting", "shown"}
-        assert all(v in (0.0, 0.5, 1.0) for v in c[key].values())
-        assert c[key]["shown"] <= min(c[key]["weather"], c[key]["lighting"])
-    row = c["per_clip"][0]
-    assert row["weather"] in row["caption"].lower() or row["weather"] == "clear"
-    assert row["generated"]["shown"] == (row["generated"]["weather_ok"] and row["generated"]["lighting_ok"])
-
-    st = r["steering"]
-    assert st["clips"] == 1 and st["curvature"] == 0.01 and len(st["per_clip"]) == 1
-    one = st["per_clip"][0]
-    for who in ("generated", "simulator", "tokenizer"):
-        assert one[f"{who}_diff"] == pytest.approx(one[f"{who}_left"] - one[f"{who}_right"])
-        assert one[f"{who}_sign"] in (-1, 0, 1)
-    assert st["agreement"] in (0.0, 1.0)
-    assert st["closer_to_matching_turn"] in (0.0, 0.5, 1.0)
-    assert st["closer_to_matching_turn"] == (one["closer_left"] + one["closer_right"]) / 2
-
-    assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(r))
-    assert (out / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    table = format_table(r)
-    for text in ("Prediction", "(0,1] s", "repeat-last", "Prompted condition", "condition shown", "Steering",
-                 "simulator", "agreement", "same steering"):
-        assert text in table
-
-
-def test_cli_world_model(world_dir, tmp_path, capsys):
-    out = tmp_path / "cli"
-    rc = main(["eval", "world-model", "--model", str(world_dir), "--out", str(out), "--n", "1", "--prompts", "0",
-               "--steering", "0", "--frames", "9", "--steps", "1", "--seed", "3", "--no-progress"])
-    assert rc == 0
-    printed = capsys.readouterr()
-    assert "Prediction" in printed.out and "Steering" not in printed.out and "metrics.json" in printed.err
-    r = json.loads((out / "metrics.json").read_text())
-    assert r["prompted_condition"] is None and r["steering"] is None and r["settings"]["seed"] == 3
-
-
-def test_bundled_classifier_prompted_condition(world_dir, tmp_path):
-    try:
-        ConditionClassifier.from_pretrained(None)
-    except FileNotFoundError as err:
-        pytest.skip(f"bundled condition-classifier weights not available yet: {err}")
-    settings = WorldEvalSettings(n=1, prompts=2, steering=0, frames=9, steps=1, progress=False)
-    r = evaluate_world_model(world_dir, tmp_path, settings)
-    c = r["prompted_condition"]
-    assert c["classifier"] == "bundled"
-    # an untrained generator's clips say nothing; the classifier itself must read the true clips
-    # (it gets 30 of 30 test clips right at this size; one of two per head leaves room for retraining)
-    assert c["true_clips"]["weather"] >= 0.5 and c["true_clips"]["lighting"] >= 0.5
-    assert all(set(row["true_clip"]) >= {"p_weather", "p_lighting"} for row in c["per_clip"])
-
-
-# --------------------------------------------------------------------------- errors
+    monkeypatch.setattr(ev.Instruments, "bundled", classmethod(lambda cls: stubs()))
+    rc = main(["eval", "world-model", "--model", str(world_dir), "--out", str(tmp_path), "--n", "2", "--prompts",
+               "1", "--steering", "0", "--drift", "0", "--no-failures", "--frames", "9", "--steps", "1",
+               "--no-progress"])
+    assert rc == 0 and "events: prompted event found" in capsys.readouterr().out
+    assert (tmp_path / "metrics.json").is_file()
 
 
 def test_errors(world_dir, tmp_path, capsys):
     with pytest.raises(FileNotFoundError, match="nope"):
-        evaluate_world_model(tmp_path / "nope", tmp_path / "o", WorldEvalSettings(**FAST))
+        evaluate_world_model(tmp_path / "nope", tmp_path / "o", WorldEvalSettings(**FAST), instruments=stubs())
     with pytest.raises(ValueError, match=r"1 \+ 4\*j"):
-        evaluate_world_model(world_dir, tmp_path / "o", WorldEvalSettings(**{**FAST, "cond_frames": 4}))
-    with pytest.raises(ValueError, match="below"):
+        evaluate_world_model(world_dir, tmp_path / "o", WorldEvalSettings(**{**FAST, "cond_frames": 4}),
+                             instruments=stubs())
+    with pytest.raises(ValueError, match="above cond_frames"):
         WorldEvalSettings(**{**FAST, "cond_frames": 9})
     with pytest.raises(ValueError, match="at most 5"):  # context_latents = 2: more would be cut silently
-        evaluate_world_model(world_dir, tmp_path / "o", WorldEvalSettings(**{**FAST, "cond_frames": 9, "frames": 17}))
-    with pytest.raises(ValueError, match="below the clip"):  # frames from the model: cond_frames 9 vs 9
-        evaluate_world_model(world_dir, tmp_path / "o", WorldEvalSettings(**{**FAST, "cond_frames": 9, "frames": None}))
-    with pytest.raises(ValueError, match="steering limits"):
-        evaluate_world_model(world_dir, tmp_path / "o", WorldEvalSettings(**{**FAST, "curvature": 0.5}))
-    with pytest.raises(FileNotFoundError, match="missing-clf"):  # fails before generating anything
-        evaluate_world_model(world_dir, tmp_path / "o", WorldEvalSettings(**FAST), classifier=tmp_path / "missing-clf")
+        evaluate_world_model(world_dir, tmp_path / "o", WorldEvalSettings(**{**FAST, "cond_frames": 9, "frames": 17}),
+                             instruments=stubs())
     assert not (tmp_path / "o").exists()
-    for bad in ({"n": 0}, {"steps": 0}, {"prompts": -1}, {"curvature": 0.0}, {"frames": 1}):
+    for bad in ({"n": 1}, {"steps": 0}, {"prompts": -1}, {"curvature": 0.0}, {"frames": 1}, {"guidance": 0.5}):
         with pytest.raises(ValueError):
             WorldEvalSettings(**{**FAST, **bad})
-
     rc = main(["eval", "world-model", "--model", str(tmp_path / "absent"), "--out", str(tmp_path / "o")])
     assert rc == 2 and "absent" in capsys.readouterr().err
-    rc = main(["eval", "world-model", "--model", str(world_dir), "--out", str(tmp_path / "o"), "--cond-frames", "3",
-               "--no-progress"])
-    assert rc == 2 and "cond_frames" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------- each measure can fail
+
+
+def _scene(seed: int, frames: int = 17, size=SIZE, **kw):
+    from cosmos_lite.data.streams import scene_clip
+
+    return scene_clip(seed, "test", frames, size, 10.0, **kw)
+
+
+def test_failures_flag_frozen_black_blank_flicker_and_no_true_clip_of_any_condition():
+    from cosmos_lite.scenes import Scenario
+
+    seen = set()
+    for seed in range(60):
+        sc = Scenario.sample(seed, split="test", duration=1.7 + 1e-6)
+        if (sc.weather, sc.lighting) in seen:
+            continue
+        seen.add((sc.weather, sc.lighting))
+        clip = _scene(seed)
+        assert failure_kinds(clip.frames) == [], (sc.weather, sc.lighting)
+        frozen = np.repeat(clip.frames[:1], 17, axis=0)
+        assert "frozen" in failure_kinds(frozen), (sc.weather, sc.lighting)
+        noisy = np.clip(frozen + np.random.default_rng(0).normal(0, 0.3, frozen.shape), 0, 255).round().astype(np.uint8)
+        assert "frozen" in failure_kinds(noisy)
+    assert len(seen) == 12  # every weather x lighting, night included
+    clip = _scene(0).frames
+    assert "black" in failure_kinds((clip // 40).astype(np.uint8))
+    assert "blank" in failure_kinds(np.full_like(clip, 128))
+    flicker = clip.copy()
+    flicker[::2] = np.clip(flicker[::2].astype(int) + 90, 0, 255)
+    assert "flicker" in failure_kinds(flicker)
+
+
+def test_blur_lowers_the_sharpness_ratio_and_the_frechet_distance_sees_a_shift():
+    import cv2
+
+    true = _scene(1, size=(64, 96)).frames
+    blurred = np.stack([cv2.GaussianBlur(f, (0, 0), 1.5) for f in true])
+    assert hf_ratio(true, true) == pytest.approx(1.0)
+    assert hf_ratio(blurred, true) < 0.5
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(64, 4))
+    assert frechet_distance(a, a) == pytest.approx(0.0, abs=1e-8)
+    assert frechet_distance(a + 2.0, a) == pytest.approx(16.0, rel=1e-6)  # |mu|^2 = 4 * 2^2
+    with pytest.raises(ValueError):
+        frechet_distance(a[:1], a)
+
+
+def test_stutter_profile_sees_motion_bunched_at_the_group_start():
+    true = _scene(2, frames=33).frames
+    bunched = true.copy()
+    for k in range(1, 33):  # hold frames 2..4 of every group: motion only at the group's first frame
+        g = (k - 1) // 4
+        if (k - 1) % 4:
+            bunched[k] = true[1 + 4 * g]
+    flat, bad = change_by_group_position(true, 4), change_by_group_position(bunched, 4)
+    assert stutter_deviation(flat, flat) == 0.0
+    assert bad[0] > 2 * bad[1:].max() and stutter_deviation(bad, flat) > 0.25
+    assert flat.max() / flat.min() < 2.0  # a true clip moves evenly
+
+
+def test_shuffled_actions_lower_action_following_and_spearman():
+    rng = np.random.default_rng(0)
+    cmd = np.concatenate([np.full(20, 0.01), np.zeros(20), np.full(20, -0.01)])
+    assert sign_accuracy(cmd, cmd) == 1.0 and spearman(cmd, cmd) == pytest.approx(1.0)
+    shuffled = rng.permutation(cmd)
+    assert sign_accuracy(shuffled, cmd) < 0.6 and abs(spearman(shuffled, cmd)) < 0.5
+    assert np.isnan(spearman(np.zeros(5), np.arange(5)))
 
 
 def test_check_cond_frames():
-    check_cond_frames(1, 9, 4, 2)
-    check_cond_frames(5, 9, 4, 2)
-    check_cond_frames(9, 33, 4, 3)
-    for cond, frames in ((0, 9), (2, 9), (6, 33), (5, 5)):
+    check_cond_frames(1, 9, 4, 5)
+    check_cond_frames(5, 9, 4, 5)
+    check_cond_frames(9, 33, 4, 9)
+    for cond, frames in ((0, 9), (2, 9), (6, 33), (5, 5), (9, 33)):
         with pytest.raises(ValueError):
-            check_cond_frames(cond, frames, 4, 2)
+            check_cond_frames(cond, frames, 4, 5)
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -246,33 +272,46 @@ def test_steering_actions_line_up_with_replay():
     assert not np.array_equal(sim.frames[-1], clip.frames[-1])
 
 
-def test_steering_measure_credits_an_oracle_and_not_a_model_that_ignores_actions(world_dir, tmp_path, monkeypatch):
+def test_closest_replay_credits_an_oracle_and_not_a_model_that_ignores_actions(world_dir, tmp_path, monkeypatch):
     """A 'world model' that returns the simulator's own clip under the given actions is closer to the
     matching turn every time; one that ignores actions is never credited with both turns."""
-    from cosmos_lite.scenes import Scenario, render, replay
+    from cosmos_lite.scenes import replay
     from cosmos_lite.world import GeneratedClip, WorldModel
 
     T = 17
-    scenarios = {}
-    for i in range(2):
-        sc = Scenario.sample(i, split="test", duration=T / 10 + 1e-6)
-        scenarios[render(sc, T, SIZE, 10.0).caption] = sc
+    timings = {"timings": {"prepare_s": 0.1, "sample_s": 0.1, "decode_s": 0.1}}
+
+    def scene_of(prompt, num_frames):
+        for i in range(4):
+            clip = _scene(i, num_frames)
+            if clip.caption == prompt:
+                return clip
+        raise AssertionError(prompt)
 
     def oracle(self, prompt, video=None, actions=None, num_frames=33, **kw):
-        sc = scenarios[prompt]
-        truth = render(sc, num_frames, SIZE, 10.0).frames
-        sim = replay(sc, from_frame=4, actions=np.asarray(actions)[4:], size=SIZE, fps=10.0).frames
-        return GeneratedClip(np.concatenate([truth[:4], sim]), 10.0, {"condition_frames": 5})
+        clip = scene_of(prompt, num_frames)
+        sim = replay(clip.scenario, from_frame=4, actions=np.asarray(actions)[4:], size=SIZE, fps=10.0).frames
+        return GeneratedClip(np.concatenate([clip.frames[:4], sim]), 10.0, dict(timings))
 
     def blind(self, prompt, video=None, actions=None, num_frames=33, **kw):
-        truth = render(scenarios[prompt], num_frames, SIZE, 10.0).frames
-        return GeneratedClip(truth, 10.0, {"condition_frames": 5})  # same clip whatever the steering
+        return GeneratedClip(scene_of(prompt, num_frames).frames, 10.0, dict(timings))
 
-    settings = WorldEvalSettings(n=1, prompts=0, steering=2, frames=T, steps=1, progress=False, curvature=0.02)
+    st = WorldEvalSettings(n=2, prompts=0, steering=2, failures=False, drift=0, frames=T, steps=1, progress=False)
+    monkeypatch.setattr("cosmos_lite.eval.world.evaluate.measure_prediction", _only_steering_prediction)
     monkeypatch.setattr(WorldModel, "generate", oracle)
-    st = evaluate_world_model(world_dir, tmp_path / "oracle", settings)["steering"]
-    assert st["closer_to_matching_turn"] == 1.0
-    assert st["generated_diff"] == pytest.approx(st["simulator_diff"])
+    a = evaluate_world_model(world_dir, tmp_path / "oracle", st, instruments=stubs())["generators"]["diffusion"]
+    assert a["actions"]["closest_replay"] == 1.0
     monkeypatch.setattr(WorldModel, "generate", blind)
-    st = evaluate_world_model(world_dir, tmp_path / "blind", settings)["steering"]
-    assert st["closer_to_matching_turn"] <= 0.5  # left and right clips are identical: one turn at most
+    b = evaluate_world_model(world_dir, tmp_path / "blind", st, instruments=stubs())["generators"]["diffusion"]
+    assert b["actions"]["closest_replay"] <= 0.5  # left and right clips are identical: one turn at most
+
+
+def _only_steering_prediction(run):
+    """Prediction rows from the true clips themselves (the steering test needs no generator there)."""
+    clips = []
+    for i in range(run.st.n):
+        c = run.scene(i, behaviour="mix")
+        clips.append({"scene": c, "truth": c.frames, "generated": c.frames, "repeat": c.frames, "recon": c.frames})
+    b = {"horizon_s": "(0,1]", **{f"{w}_{m}": 1.0 for w in ("generated", "repeat_last", "tokenizer", "shuffled")
+                                  for m in ("psnr", "ssim")}, "beats_repeat": 0.0}
+    return {"clips": run.st.n, "buckets": [b], "all": b, "psnr_true_minus_shuffled": 0.0, "per_clip": []}, clips

@@ -92,26 +92,28 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--device", default="cpu")
     e.set_defaults(func=_eval_tokenizer)
 
-    e = esub.add_parser("world-model", help="prediction per horizon, prompted condition, steering vs the simulator",
-                        description="Evaluate a diffusion world model on held-out test scenes: PSNR / SSIM per "
-                                    "horizon against repeat-last and tokenizer baselines, whether prompted "
-                                    "weather / lighting shows (condition classifier), and whether steering left / "
-                                    "right turns the view like the simulator. The guardrail is off (synthetic clips).")
-    e.add_argument("--model", default=None, help="world-model directory (RUN/final; default: the bundled one)")
-    e.add_argument("--out", required=True, help="output directory (metrics.json, comparison.png)")
-    e.add_argument("--n", type=positive_int, default=16, help="prediction clips (default 16)")
-    e.add_argument("--prompts", type=non_negative_int, default=24, help="text-to-world clips (default 24; 0 = skip)")
-    e.add_argument("--steering", type=non_negative_int, default=8,
-                   help="steering scenarios, two clips each (default 8; 0 = skip)")
+    e = esub.add_parser("world-model", help="every generator against the simulator: fidelity, events, actions, "
+                                            "sharpness, stutter, failures, drift, speed",
+                        description="Evaluate each generator of a world model on held-out test scenes, with the "
+                                    "scene reader and the inverse dynamics model as instruments (see "
+                                    "cosmos_lite/eval/world/evaluate.py). Writes metrics.json, contact sheets and "
+                                    "curves.png. The guardrail is off (synthetic clips).")
+    e.add_argument("--model", default=None, help="world-model directory (default: the bundled one)")
+    e.add_argument("--out", required=True, help="output directory")
+    e.add_argument("--n", type=positive_int, default=8, help="prediction clips (default 8)")
+    e.add_argument("--prompts", type=non_negative_int, default=12, help="event prompts (default 12; 0 = skip)")
+    e.add_argument("--steering", type=non_negative_int, default=4,
+                   help="closest-replay scenarios, two clips each (default 4; 0 = skip)")
+    e.add_argument("--no-failures", action="store_true", help="skip the 12-prompt failure set")
+    e.add_argument("--drift", type=non_negative_int, default=2, help="long rollouts (default 2; 0 = skip)")
+    e.add_argument("--drift-frames", type=positive_int, default=97, help="long rollout length (default 97)")
     e.add_argument("--cond-frames", type=positive_int, default=5, help="condition frames, 1 + 4j (default 5)")
-    e.add_argument("--frames", type=positive_int, default=None, help="clip length (default: the model's)")
-    e.add_argument("--steps", type=positive_int, default=24, help="sampler steps (default 24)")
+    e.add_argument("--frames", type=positive_int, default=None, help="clip length (default: each generator's)")
+    e.add_argument("--steps", type=positive_int, default=24, help="sampler steps, where a generator has them")
     e.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance (default 3.0)")
     e.add_argument("--seed", type=non_negative_int, default=0, help="generation seed of clip i is SEED + i")
-    e.add_argument("--curvature", type=positive_float, default=0.01,
-                   help="steering test's |curvature| in 1/m (default 0.01)")
-    e.add_argument("--classifier", default=None,
-                   help="condition-classifier directory (default: the bundled weights)")
+    e.add_argument("--curvature", type=positive_float, default=0.02,
+                   help="closest-replay |curvature| in 1/m (default 0.02)")
     e.add_argument("--no-progress", action="store_true", help="no tqdm bar")
     e.set_defaults(func=_eval_world_model)
 
@@ -241,16 +243,13 @@ def _eval_tokenizer(args: argparse.Namespace) -> int:
 def _eval_world_model(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from cosmos_lite.eval.world_model import WorldEvalSettings, evaluate_world_model, format_table
+    from cosmos_lite.eval.world import WorldEvalSettings, evaluate_world_model, format_table
 
-    if args.model is not None and not Path(args.model).is_dir():
-        raise FileNotFoundError(f"{args.model}: no such world-model directory")
-    if args.classifier is not None and not Path(args.classifier).is_dir():
-        raise FileNotFoundError(f"{args.classifier}: no such condition-classifier directory")
-    settings = WorldEvalSettings(n=args.n, prompts=args.prompts, steering=args.steering, cond_frames=args.cond_frames,
+    settings = WorldEvalSettings(n=args.n, prompts=args.prompts, steering=args.steering, failures=not args.no_failures,
+                                 drift=args.drift, drift_frames=args.drift_frames, cond_frames=args.cond_frames,
                                  frames=args.frames, steps=args.steps, guidance=args.guidance, seed=args.seed,
                                  curvature=args.curvature, progress=not args.no_progress)
-    result = evaluate_world_model(args.model, args.out, settings, classifier=args.classifier)
+    result = evaluate_world_model(args.model, args.out, settings)
     print(format_table(result))
-    print(f"wrote {Path(args.out) / 'metrics.json'} and {Path(args.out) / 'comparison.png'}", file=sys.stderr)
+    print(f"wrote {Path(args.out) / 'metrics.json'}, curves.png and contact sheets", file=sys.stderr)
     return 0
