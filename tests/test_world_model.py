@@ -482,3 +482,26 @@ def test_bundle_world_model_names_the_tokenizer_and_halves_the_weights(world_dir
     assert not (tmp_path / "bundle2").exists()
     with pytest.raises(FileNotFoundError, match="world.json"):
         bundle_world_model(tmp_path, tmp_path / "bundle3", str(shipped_tok))
+
+
+def test_train_diffusion_init_from_a_world_model(world_dir, tmp_path, capsys):
+    """--init-from starts the DiT from a world model's weights; another tokenizer's DiT is refused."""
+    from dataclasses import replace
+
+    from cosmos_lite.train.diffusion_task import DiffusionTask
+    from cosmos_lite.train.recipes import diffusion_recipe
+
+    base = diffusion_recipe("cpu")
+    tok = str(world_dir / "diffusion" / "tokenizer")
+    run = replace(base, preset="test", init_from=str(world_dir),
+                  data=replace(base.data, source="scenes", tokenizer=tok, frames=9, size=SIZE))
+    model = DiffusionTask(run).build_modules()["model"]
+    want = WorldModel.from_pretrained(world_dir, guardrail=None).generator().dit.state_dict()
+    assert all(torch.equal(v, want[k]) for k, v in model.state_dict().items())
+    other = tmp_path / "other-tok"
+    torch.manual_seed(3)
+    VideoTokenizer(TOK_PRESETS["tiny-cv"]).save_pretrained(other)
+    with pytest.raises(ValueError, match="another tokenizer"):
+        DiffusionTask(replace(run, data=replace(run.data, tokenizer=str(other))))
+    argv = ["train", "diffusion", "--out", str(tmp_path / "r"), "--init-from", str(world_dir), "--resume"]
+    assert main(argv) == 2 and "--init-from starts a run" in capsys.readouterr().err

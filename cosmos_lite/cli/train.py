@@ -62,6 +62,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--text-encoder", default=None,
                    help="transformers encoder name or path for captions (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--init-from", default=None, metavar="WORLD_MODEL",
+                   help="start the DiT from this world model's diffusion generator ('bundled' = the package's): "
+                        "training adds up across runs")
     _add_train_flags(p)
     g = p.add_argument_group("data")
     g.add_argument("--frames", type=positive_int, help="clip length in video frames, 1 + k*t (e.g. 33)")
@@ -197,6 +200,8 @@ def build_diffusion_run_config(args: argparse.Namespace):
     from cosmos_lite.train.engine import resume_config
     from cosmos_lite.train.recipes import diffusion_recipe
 
+    if args.init_from and args.resume:
+        raise ValueError("--init-from starts a run; --resume continues one from its checkpoint")
     if args.resume:
         base = DiffusionRunConfig.from_dict(resume_config(args.out))
     else:
@@ -208,7 +213,7 @@ def build_diffusion_run_config(args: argparse.Namespace):
     loss = {"p_mean": args.p_mean, "p_std": args.p_std, "max_cond_latents": args.max_cond_latents,
             "p_text_to_world": args.p_text_to_world, "text_dropout": args.text_dropout,
             "action_dropout": args.action_dropout}
-    return base.with_overrides(_train_overrides(args), data, loss, preset=args.preset)
+    return base.with_overrides(_train_overrides(args), data, loss, preset=args.preset, init_from=args.init_from)
 
 
 def _train_diffusion(args: argparse.Namespace) -> int:

@@ -255,6 +255,9 @@ class DiffusionRunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     data: LatentDataConfig = field(default_factory=LatentDataConfig)
     loss: DiffusionLossConfig = field(default_factory=DiffusionLossConfig)
+    # A world model directory ("bundled": the package's default) whose diffusion generator's DiT
+    # starts this run, so training adds up across runs when the run folder is gone. None = random init.
+    init_from: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "diffusion", **asdict(self)}
@@ -267,10 +270,12 @@ class DiffusionRunConfig:
             raise ValueError(f"run config is for a {kind!r} run, not a diffusion run")
         _reject_unknown(cls, d, "DiffusionRunConfig")
         return cls(preset=d.get("preset", cls.preset), train=_sub(TrainConfig, d.get("train", {})),
-                   data=_sub(LatentDataConfig, d.get("data", {})), loss=_sub(DiffusionLossConfig, d.get("loss", {})))
+                   data=_sub(LatentDataConfig, d.get("data", {})), loss=_sub(DiffusionLossConfig, d.get("loss", {})),
+                   init_from=d.get("init_from"))
 
     def with_overrides(self, train: dict[str, Any], data: dict[str, Any], loss: dict[str, Any],
-                       preset: str | None = None) -> "DiffusionRunConfig":
+                       preset: str | None = None, init_from: str | None = None) -> "DiffusionRunConfig":
         """A copy with the given (already typed) fields replaced; ``None`` values are ignored."""
         return replace(self, preset=preset or self.preset, train=_updated(self.train, train),
-                       data=_updated(self.data, data), loss=_updated(self.loss, loss))
+                       data=_updated(self.data, data), loss=_updated(self.loss, loss),
+                       init_from=init_from or self.init_from)

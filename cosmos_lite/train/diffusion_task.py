@@ -41,6 +41,26 @@ def load_continuous_tokenizer(name_or_dir: str) -> VideoTokenizer:
     return tok.eval()
 
 
+def initial_dit(world_model: str, run: DiffusionRunConfig) -> DiT:
+    """The diffusion DiT of ``world_model`` ("bundled" or a directory), checked to fit ``run``: same
+    preset and the tokenizer the run trains on (the latent space the DiT learned)."""
+    from cosmos_lite.world import WorldModel
+
+    wm = WorldModel.from_pretrained(None if world_model == "bundled" else world_model, guardrail=None)
+    names = [s.name for s in wm.config.generators if s.kind == "diffusion"]
+    if not names:
+        raise ValueError(f"--init-from {world_model}: no diffusion generator in it")
+    gen, tok = wm.generator(names[0]), wm.tokenizers[names[0]]
+    if gen.dit.config != PRESETS[run.preset]:
+        raise ValueError(f"--init-from {world_model}: its DiT is not the {run.preset!r} preset; pass --preset to match")
+    own = load_continuous_tokenizer(run.data.tokenizer)
+    a, b = own.encoder.state_dict(), tok.encoder.state_dict()
+    if own.config != tok.config or any(not torch.equal(a[k].float(), b[k].float()) for k in a):
+        raise ValueError(f"--init-from {world_model}: its DiT was trained on another tokenizer's latents than "
+                         f"{run.data.tokenizer!r}")
+    return gen.dit
+
+
 def scene_sample(seed: int, split: str, frames: int, size: tuple[int, int], fps: float) -> dict[str, Any]:
     """Frames (uint8 [T, H, W, 3]), caption and actions (float32 [T, 2]) of one scene."""
     clip = scene_clip(seed, split, frames, size, fps)
@@ -132,10 +152,14 @@ class DiffusionTask:
         if self.text.dim != PRESETS[run.preset].text_dim:
             raise ValueError(f"the text encoder gives {self.text.dim}-wide embeddings, DiT preset {run.preset!r} "
                              f"takes {PRESETS[run.preset].text_dim}")
+        self.start = None if run.init_from is None else initial_dit(run.init_from, run)
         self._val: list[dict[str, Any]] | None = None
 
     def build_modules(self) -> dict[str, nn.Module]:
-        return {"model": DiT(PRESETS[self.run.preset])}
+        model = DiT(PRESETS[self.run.preset])
+        if self.start is not None:
+            model.load_state_dict(self.start.state_dict(), strict=True)
+        return {"model": model}
 
     def learning_rates(self, base_lr: float) -> dict[str, float]:
         return {"model": base_lr}
