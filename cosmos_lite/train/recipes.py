@@ -131,6 +131,17 @@ def recipe(budget: Budget, preset: str = "default-cv") -> TokenizerRunConfig:
 # (`bundle_world_model` casts the DiT to fp16 and points world.json at the bundled tokenizer,
 # after checking that it holds exactly the weights the DiT was trained with.)
 #
+# Steering (the models issue): the same data with perturbed ego actions and salient events, so the
+# future depends on the actions, continuing from the bundled DiT (--init-from bundled) so CPU runs
+# add up; a killed run continues with --resume::
+#
+#     cosmos-lite scenes export --n 1200 --frames 65 --size 64x96 --split train --lossless \
+#         --behaviour mix --salient --out data/scenes-64-mix
+#     cosmos-lite tokenize data/scenes-64-mix/manifest.jsonl --tokenizer default-cv --size 64x96 \
+#         --clip-frames 33 --stride 32 --fps 10 --out data/latents-64-mix
+#     cosmos-lite train diffusion --recipe cpu --data data/latents-64-mix --init-from bundled \
+#         --steps 3000 --lr 3e-4 --warmup-steps 50 --out runs/dit-mix
+#
 # GPU: the 10.6M "base" DiT at 128x192 (864 tokens), scenes encoded on the fly by the loader workers.
 
 _DIFFUSION_CPU = DiffusionRunConfig(
