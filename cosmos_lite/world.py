@@ -318,6 +318,10 @@ class WorldModel:
             if tok.config.mode != gen.latents:
                 raise ValueError(f"generator {spec.name!r} works on {gen.latents} latents, its tokenizer is "
                                  f"{tok.config.mode}")
+            levels = getattr(gen, "fsq_levels", None)  # token-id generators: the vocabulary must be the tokenizer's
+            if levels is not None and tuple(levels) != tuple(tok.config.fsq_levels):
+                raise ValueError(f"generator {spec.name!r} predicts FSQ levels {tuple(levels)}, its tokenizer has "
+                                 f"{tuple(tok.config.fsq_levels)}")
             s = tok.config.spatial_compression
             if spec.size[0] % s or spec.size[1] % s:
                 raise ValueError(f"generator {spec.name!r}: size {spec.size} is not a multiple of its tokenizer's "

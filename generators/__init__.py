@@ -12,10 +12,12 @@ import importlib
 # kind -> "module:Class"
 GENERATOR_KINDS = {
     "diffusion": "cosmos_lite.generators.diffusion.generator:DiffusionGenerator",
+    "autoregressive": "cosmos_lite.generators.autoregressive.generator:AutoregressiveGenerator",
 }
 # kind -> "module:Class" of its settings (no weights are read to check a request)
 SETTINGS_CLASSES = {
     "diffusion": "cosmos_lite.generators.diffusion.generator:DiffusionSettings",
+    "autoregressive": "cosmos_lite.generators.autoregressive.generator:ARSettings",
 }
 
 

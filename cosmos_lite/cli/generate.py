@@ -33,6 +33,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="classifier-free guidance, 1 = none (default 3)")
     g.add_argument("--negative-prompt", default=None, help="what to steer away from (default: empty prompt)")
     g.add_argument("--solver", choices=("dpm", "euler"), default=None, help="EDM scheduler (diffusion; default dpm)")
+    g.add_argument("--temperature", type=float, default=None, help="sampling temperature (autoregressive; 0 = greedy)")
+    g.add_argument("--top-k", type=int, default=None, help="keep the k likeliest codes (autoregressive; 0 = off)")
+    g.add_argument("--top-p", type=float, default=None, help="nucleus sampling (autoregressive; 1 = off)")
+    g.add_argument("--decode-steps", type=positive_int, default=None,
+                   help="parallel decoding steps per latent frame (autoregressive)")
     p.add_argument("--report", default=None, help="also write the generation report (guardrail verdicts, timings) here")
     p.add_argument("--no-guardrail", action="store_true", help="skip the guardrail (logged; not for production)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -40,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 # flag -> settings field; a flag given for a generator whose settings lack the field is an error
-SETTINGS_FLAGS = {"steps": "steps", "guidance": "guidance", "negative_prompt": "negative_prompt", "solver": "solver"}
+SETTINGS_FLAGS = {"steps": "steps", "guidance": "guidance", "negative_prompt": "negative_prompt", "solver": "solver",
+                  "temperature": "temperature", "top_k": "top_k", "top_p": "top_p", "decode_steps": "decode_steps"}
 
 
 def settings_from_flags(kind: str, args: argparse.Namespace):

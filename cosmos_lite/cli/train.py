@@ -15,7 +15,7 @@ from cosmos_lite.cli.types import non_negative_int, positive_float, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    train = subparsers.add_parser("train", help="train a model (tokenizer, diffusion world model)")
+    train = subparsers.add_parser("train", help="train a model (tokenizer, diffusion or autoregressive world model)")
     tsub = train.add_subparsers(dest="train_command", metavar="MODEL")
     tsub.required = True
     p = tsub.add_parser("tokenizer", help="train a video tokenizer (continuous or FSQ)",
@@ -79,6 +79,35 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--text-dropout", type=float, help="caption dropout (classifier-free guidance)")
     g.add_argument("--action-dropout", type=float, help="action dropout (classifier-free guidance)")
     p.set_defaults(func=_train_diffusion)
+
+    p = tsub.add_parser("autoregressive", help="train the autoregressive world model (transformer on FSQ token ids)",
+                        description="Train the autoregressive world model on token ids of a discrete tokenizer: a "
+                                    "`cosmos-lite tokenize` directory (with captions and actions) or scenes encoded "
+                                    "on the fly. Flags override the recipe; with --resume, the checkpoint's config.")
+    p.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl, final/)")
+    p.add_argument("--preset", default=None, help="AR preset (test, small, base, ...)")
+    p.add_argument("--recipe", choices=("cpu", "gpu"), default="cpu", help="base settings (default: cpu)")
+    p.add_argument("--data", default=None, help="'scenes' (encoded on the fly) or a cosmos-lite tokenize directory")
+    p.add_argument("--tokenizer", default=None, help="discrete (FSQ) tokenizer: bundled name or directory")
+    p.add_argument("--text-encoder", default=None,
+                   help="transformers encoder name or path for captions (default: bundled all-MiniLM-L6-v2)")
+    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--within-frame", choices=("bidirectional", "causal"), default=None,
+                   help="bidirectional: MaskGIT parallel decoding of a frame's ids; causal: raster order")
+    p.add_argument("--head", choices=("factorized", "joint"), default=None,
+                   help="one output head per FSQ digit (factorized) or one over the whole vocabulary")
+    _add_train_flags(p)
+    g = p.add_argument_group("data")
+    g.add_argument("--frames", type=positive_int, help="clip length in video frames, 1 + k*t (e.g. 33)")
+    g.add_argument("--size", type=size_hw, help="HxW of the video behind the ids")
+    g.add_argument("--fps", type=positive_float)
+    g.add_argument("--val-clips", type=positive_int)
+    g = p.add_argument_group("loss")
+    g.add_argument("--z-loss", type=float, help="z-loss weight (default 1e-4)")
+    g.add_argument("--context-noise", type=float, help="share of context ids replaced at random (against drift)")
+    g.add_argument("--text-dropout", type=float, help="caption dropout (classifier-free guidance)")
+    g.add_argument("--action-dropout", type=float, help="action dropout (classifier-free guidance)")
+    p.set_defaults(func=_train_autoregressive)
 
     ev = subparsers.add_parser("eval", help="evaluate a model (tokenizer, world model)")
     esub = ev.add_subparsers(dest="eval_command", metavar="MODEL")
@@ -222,6 +251,18 @@ def _train_diffusion(args: argparse.Namespace) -> int:
 
     run = build_diffusion_run_config(args)
     result = fit(DiffusionTask(run), run.train, args.out, run.to_dict(), resume=args.resume)
+    last = result.validations[-1] if result.validations else {}
+    summary = " ".join(f"{k}={v:.4g}" for k, v in last.items() if isinstance(v, float))
+    print(f"trained {result.step} steps in {result.seconds:.0f} s; final val: {summary}; world model: {result.final_dir}")
+    return 0
+
+
+def _train_autoregressive(args: argparse.Namespace) -> int:
+    from cosmos_lite.train.autoregressive_task import ARTask, build_ar_run_config
+    from cosmos_lite.train.engine import fit
+
+    run = build_ar_run_config(args, _train_overrides(args))
+    result = fit(ARTask(run), run.train, args.out, run.to_dict(), resume=args.resume)
     last = result.validations[-1] if result.validations else {}
     summary = " ".join(f"{k}={v:.4g}" for k, v in last.items() if isinstance(v, float))
     print(f"trained {result.step} steps in {result.seconds:.0f} s; final val: {summary}; world model: {result.final_dir}")
