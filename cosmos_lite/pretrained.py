@@ -45,11 +45,18 @@ def atomic_write(path: str | os.PathLike, write: Callable[[Path], Any]) -> Path:
         write(tmp)
         with open(tmp, "rb") as f:
             os.fsync(f.fileno())  # the rename must never expose a half-written file after a crash
+        os.chmod(tmp, 0o666 & ~_umask())  # some writers (safetensors) create 0600; files get the usual mode
         tmp.replace(path)
     finally:
         if tmp.exists():
             tmp.unlink()
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> Path:

@@ -74,3 +74,16 @@ def test_video_writer_leaves_nothing_behind_on_failure(tmp_path):
             writer.write(_frames(2))
             writer.write(_frames(2, 16, 16))
     assert list(tmp_path.iterdir()) == []
+
+
+def test_saved_weights_get_the_usual_file_mode(tmp_path):
+    """safetensors creates 0600 files; saved models must be readable like any file (package data)."""
+    import os
+
+    from cosmos_lite.tokenizer import PRESETS, VideoTokenizer
+
+    VideoTokenizer(PRESETS["tiny-cv"]).save_pretrained(tmp_path / "t")
+    mask = os.umask(0)
+    os.umask(mask)
+    for name in ("config.json", "model.safetensors"):
+        assert (tmp_path / "t" / name).stat().st_mode & 0o777 == 0o666 & ~mask
