@@ -419,8 +419,10 @@ class WorldModel:
                       progress: bool = True) -> list[GeneratedClip]:
         """One :class:`GeneratedClip` per request, in order. Requests are dicts of :meth:`generate`'s
         keyword arguments or :class:`GenerationRequest`; those that share a generator, settings,
-        length and kind of conditioning are sampled together, ``batch_size`` at a time, and give
-        the same clips as one by one. A request the guardrail refuses is a result with
+        length and kind of conditioning are sampled together, ``batch_size`` at a time. Each request
+        draws its noise from its own seed, so a clip is the one-by-one clip to within batch numerics
+        (a grey level here and there; bit-identical for the same batch). A request the guardrail
+        refuses is a result with
         ``blocked=True`` and the reasons in ``report["blocked_reasons"]``, never an exception."""
         from tqdm.auto import tqdm
 

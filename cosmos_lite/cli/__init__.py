@@ -14,6 +14,7 @@ import sys
 # Modules that contribute subcommands, in help order.
 _COMMAND_MODULES = (
     "cosmos_lite.cli.generate",
+    "cosmos_lite.cli.edge_cases",
     "cosmos_lite.cli.scenes",
     "cosmos_lite.cli.tokenize",
     "cosmos_lite.cli.train",
