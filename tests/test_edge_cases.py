@@ -264,13 +264,13 @@ def test_integrity_rules():
     real = render(sc, 33, (32, 48), 10.0).frames
     assert qc.integrity(real, 5, "pass", [])["passed"]
     black = (real // 12).astype(np.uint8)
-    assert qc.integrity(black, 5, "pass", [])["problems"][0].startswith("black")
+    assert "black" in qc.integrity(black, 5, "pass", [])["problems"]
     frozen = np.repeat(real[:1], 33, axis=0)
     frozen[::2, :8] += 1  # a sliver of change: relative to its contrast, still frozen
     r = qc.integrity(frozen, 5, "pass", [])
-    assert not r["passed"] and r["problems"][0].startswith("frozen") and 0 < r["motion"]
+    assert not r["passed"] and "frozen" in r["problems"]
     grey = np.full_like(real, 128)
-    assert qc.integrity(grey, 0, "disabled", [])["problems"][0].startswith("flat")
+    assert "blank" in qc.integrity(grey, 0, "disabled", [])["problems"]
     blocked = qc.integrity(None, 5, "block", ["frames: blank clip"])
     assert not blocked["passed"] and blocked["guardrail_reasons"] == ["frames: blank clip"]
 

@@ -48,9 +48,9 @@ covers 8 events and 8 conditions.
 
 Quality control (:mod:`.qc`, thresholds are its constants), on the generated frames:
 
-- integrity: the guardrail's ``video_integrity`` verdict, and the clip is not black
-  (brightest 1 % of pixels below ``BLACK_P99``), flat (contrast below ``FLAT_CONTRAST``) or
-  frozen (median frame change below ``FROZEN_RATIO`` x its own contrast);
+- integrity: the guardrail's ``video_integrity`` verdict, and the clip is not blank, black,
+  frozen or flickering by the world-model evaluation's rules
+  (``cosmos_lite.eval.world.measures.failure_kinds``, thresholds relative to the clip's contrast);
 - event: the bundled scene reader finds the prompted event (else "missing"); "unavailable"
   when there is no bundled reader;
 - actions: with a start state, the inverse-dynamics model's curvature has the commanded

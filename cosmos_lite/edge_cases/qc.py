@@ -17,16 +17,10 @@ from typing import Any
 
 import numpy as np
 
-# integrity: our own cheap check, on top of the guardrail's video_integrity verdict
-BLACK_P99 = 24.0  # grey levels: a clip whose brightest 1 % of pixels is darker than this is black
-# (the simulator's darkest conditions, night in fog, keep it above 120: headlights, lamps)
-FLAT_CONTRAST = 2.0  # grey levels of mean per-frame luma std: below it there is no picture to judge
-FROZEN_RATIO = 0.01  # median frame-to-frame change / contrast below this is frozen (simulator clips: >= 0.06)
 # action following
 CURVATURE_MIN = 0.005  # 1/m: frames commanded to turn at least this much are scored (straight ones carry no sign)
 ACTION_AGREEMENT_MIN = 0.6  # share of those frames whose predicted curvature has the commanded sign
 ACTION_MIN_FRAMES = 2  # fewer scored frames than this: "no steering", not a verdict
-_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
 
 
 @dataclass(frozen=True)
@@ -73,29 +67,20 @@ def load_instruments() -> Instruments:
 
 def integrity(frames: np.ndarray | None, start: int, guardrail_verdict: str,
               guardrail_reasons: list[str]) -> dict[str, Any]:
-    """The guardrail's video_integrity verdict (``pass`` / ``block`` / ``disabled``...) and our own
-    black / flat / frozen check on ``frames[start - 1:]`` (the whole clip when it is shorter)."""
+    """The guardrail's video_integrity verdict (``pass`` / ``block`` / ``disabled``...) and the
+    evaluation's failure rules (blank, black, frozen, flicker: :func:`cosmos_lite.eval.world.measures.
+    failure_kinds`, one definition of a broken clip for both) on ``frames[start - 1:]`` (the whole
+    clip when it is shorter)."""
+    from cosmos_lite.eval.world.measures import failure_kinds
+
     out: dict[str, Any] = {"guardrail": guardrail_verdict}
     if guardrail_verdict in ("block", "error"):
         out.update(guardrail_reasons=list(guardrail_reasons), problems=["guardrail: " + r for r in guardrail_reasons],
                    passed=False)
         return out
     seg = frames[max(start - 1, 0):] if len(frames) - max(start - 1, 0) >= 2 else frames
-    luma = seg.astype(np.float32) @ _LUMA
-    p99 = float(np.percentile(luma, 99))
-    contrast = float(luma.std(axis=(1, 2)).mean())
-    motion = float(np.median(np.abs(np.diff(luma, axis=0)).mean(axis=(1, 2)))) if len(luma) > 1 else 0.0
-    problems = []
-    if p99 < BLACK_P99:
-        problems.append(f"black: brightest 1 % of pixels below {BLACK_P99:g} grey levels ({p99:.1f})")
-    if contrast < FLAT_CONTRAST:
-        problems.append(f"flat: mean frame contrast {contrast:.2f} < {FLAT_CONTRAST:g} grey levels")
-    elif motion < FROZEN_RATIO * contrast:
-        problems.append(f"frozen: median frame change {motion:.3f} is below {FROZEN_RATIO:g} x the contrast "
-                        f"{contrast:.1f}")
-    out.update(brightness_p99=round(p99, 3), contrast=round(contrast, 3), motion=round(motion, 4),
-               motion_to_contrast=round(motion / contrast, 4) if contrast > 0 else 0.0, problems=problems,
-               passed=not problems)
+    problems = failure_kinds(seg)
+    out.update(problems=problems, passed=not problems)
     return out
 
 
