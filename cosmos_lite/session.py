@@ -52,8 +52,10 @@ class Session:
                 raise ValueError("invalid actions: a text-to-world session has no first frames to act on; "
                                  "give the actions with the first step")
             actions = _check_actions(actions, spec, n_ctx)
+        # the guardrail sees the prompt and the first frames of a clip that will grow (by at least a
+        # latent group); actions are checked per step, by the same rules as generate's
+        _, report, refusal = wm._admit(dataclasses.replace(req, num_frames=n_ctx + self.t))
         req = dataclasses.replace(req, actions=actions, num_frames=max(n_ctx, 1))
-        _, report, refusal = wm._admit(req)
         if refusal is not None:
             raise GenerationBlocked("request", refusal)
         self.report, self.settings = report, req.settings
