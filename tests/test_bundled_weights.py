@@ -50,8 +50,10 @@ def test_bundled_world_model_generates_offline():
 
 
 def test_bundled_world_model_gives_the_pinned_clips():
-    """The clips the bundled model gave before the generator seam (recorded with commit a7b4da2):
-    bit-identical on the AVX512 box that recorded them, within rounding on other CPUs."""
+    """The clips the bundled model gives, recorded when it was bundled: bit-identical on the
+    AVX512 box that recorded them, within rounding on other CPUs. (The generator seam was proven
+    behaviour-neutral the same way: commit 2188e7b passed this test with clips recorded by the
+    pre-seam code, a7b4da2, on the weights of that time.)"""
     pin = np.load(PIN)
     wm = WorldModel.from_pretrained(guardrail=None)
     t2w = wm.generate("dusk, fog, a cyclist swerves", num_frames=33, seed=0, progress=False).frames
