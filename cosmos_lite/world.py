@@ -487,7 +487,8 @@ class WorldModel:
             report["guardrail"] = "disabled"
         else:
             pre = self.guardrail.check_request(prompt=r.prompt, video=cond, actions=r.actions,
-                                               expected_frames=r.num_frames if r.actions is not None else None)
+                                               expected_frames=r.num_frames if r.actions is not None else None,
+                                               negative_prompt=getattr(r.settings, "negative_prompt", "") or None)
             report["guardrail_request"] = pre.to_dict()
             if not pre.allowed:
                 report.update(blocked=True, blocked_stage="request", blocked_reasons=list(pre.reasons))

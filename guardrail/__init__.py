@@ -6,6 +6,7 @@ The world model receives a runner and calls it around generation::
 
     runner = GuardrailRunner()                      # default policy, all checks on
     report = runner.check_request(prompt="night, heavy rain, a pedestrian steps out",
+                                  negative_prompt="blurry, deformed",
                                   video=None, actions=actions, expected_frames=33)
     if not report.allowed:
         raise SomeError(report.reasons)
@@ -18,21 +19,29 @@ Public API
 ----------
 ``GuardrailRunner(policy=None, limits=InputLimits(), integrity=IntegrityConfig(),
 privacy=PrivacyConfig(), disabled=(), encoder=None, detector=None, content_classifier=None)``
-    ``.check_request(prompt=None, video=None, actions=None, expected_frames=None) -> GuardReport``
+    ``.check_request(prompt=None, video=None, actions=None, expected_frames=None,
+    negative_prompt=None) -> GuardReport``
     ``.check_output(frames, condition_frames=None) -> (np.ndarray | None, GuardReport)``
     Fails closed (a check that raises -> verdict ``error`` -> blocked). ``disabled``
     takes ``Check`` members or their names, e.g. ``disabled=("face_blur",)``; each is
     logged at WARNING and reported as ``disabled``.
-``Check``: prompt_blocklist, prompt_semantic, inputs, video_integrity, face_blur,
-    plate_blur, content_classifier.
+``Check``: prompt_blocklist, prompt_semantic, negative_prompt, inputs, video_integrity,
+    face_blur, plate_blur, content_classifier.
 ``GuardReport``: ``.allowed``, ``.reasons``, ``.modifications``, ``.checks``,
     ``.check(name)``, ``.to_dict()``, ``.to_json()``, ``.summary()``;
     ``CheckResult(name, verdict, reasons, modifications, seconds)``;
     ``Verdict``: pass / block / modified / disabled / error.
 
 Prompt guard: ``PromptGuard(policy=None, encoder=None)`` with ``.check(prompt)``,
-``.check_blocklist(prompt)``, ``.check_semantic(prompt) -> PromptVerdict``.
-The policy is data (``default_policy.json``): ``default_policy()``,
+``.check_blocklist(prompt)``, ``.check_semantic(prompt)``,
+``.check_negative_prompt(negative_prompt) -> PromptVerdict``. A negative prompt
+names what not to show, so it gets only the hard terms of the policy's
+``negative_prompt`` categories (slurs, sexual-content-of-minors terms), not the
+violence/gore rules or the semantic check (see ``check_negative_prompt``).
+The policy is data (``default_policy.json``): lexicons (named word classes used
+as ``@name``), per-category words, phrases and co-occurrence rules
+(``Combination``: slots near an anchor, per-slot windows, order, ``unless``
+terms), a sense allowlist, semantic prototypes. ``default_policy()``,
 ``load_policy(path, extend_default=False)``, ``Policy.from_dict``,
 ``Policy.extended(other)``, ``Policy.with_terms(category, words=(), phrases=())``.
 ``normalize(text)`` shows what the blocklist sees. The semantic check embeds with

@@ -5,6 +5,7 @@ from __future__ import annotations
 import bisect
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from itertools import groupby
 
@@ -20,6 +21,12 @@ _VOWEL_SUFFIXES = "ing|ings|ed|er|ers|ion|ions"
 _WORD = re.compile(r"[a-z0-9]+")
 _LETTER_BOUNDARY_BEFORE = r"(?<![a-z])"
 _LETTER_BOUNDARY_AFTER = r"(?![a-z])"
+# A term written "^kill" matches only where a clause starts: at the start of the
+# prompt or after . ; : ! ? , (masked spans leave spaces), maybe after "please",
+# "now", "then"... That is where an imperative stands: "kill the cyclist" is an
+# order, "the crash killed the cyclist" a report.
+_CLAUSE_START = (r"(?:^|(?<=[.;:!?,\n])|(?<=[.;:!?,\n] ))[ ]*"
+                 r"(?:(?:please|now|then|just|go|and|so|ok|okay|let's|lets|quickly|slowly)[^a-z0-9]+)*")
 
 
 def _letters(text: str) -> str:
@@ -32,17 +39,22 @@ def _letters(text: str) -> str:
     for char, run in groupby(text):
         n = len(list(run))
         c = re.escape(char)
-        if char.isalpha():
-            parts.append(f"(?:{c}{{{n}}}|{c}{{3,}})" if n < 3 else f"{c}{{{n},}}")
-        else:
+        if not char.isalpha():
             parts.append(c * n)
+        elif n == 1:
+            parts.append(f"{c}(?:{c}{c}+)?")  # one, or three and more
+        else:
+            parts.append(c * n + f"{c}*")
     return "".join(parts)
 
 
 def word_pattern(word: str) -> str:
-    """Regex for one word with simple English inflection, or a prefix with ``*``."""
+    """Regex for one word with simple English inflection, a prefix with ``*``,
+    or a noun with ``=`` (its plural only: "head=" must not match "heading")."""
     if word.endswith("*"):
         return _letters(word[:-1]) + "[a-z]*"
+    if word.endswith("="):
+        return _letters(word[:-1]) + "(?:s|es)?"
     if len(word) < 3 or word in _UNINFLECTED or not word.isalpha():
         return _letters(word)
     if word.endswith("e"):
@@ -56,19 +68,47 @@ def word_pattern(word: str) -> str:
     return _letters(word) + f"(?:s|es|{doubled}(?:{_VOWEL_SUFFIXES}))?"
 
 
-def term_pattern(term: str) -> str:
+def term_pattern(term: str, lexicons: Mapping[str, str] | None = None) -> str:
     """Regex for a word or phrase; phrase words may be joined by any separators or none."""
-    words = [w for w in re.split(r"[\s\-]+", term.casefold().strip()) if w]
+    return _LETTER_BOUNDARY_BEFORE + _term_body(term, lexicons or {}) + _LETTER_BOUNDARY_AFTER
+
+
+def _term_body(term: str, lexicons: Mapping[str, str]) -> str:
+    """``term_pattern`` without the letter boundaries; a word ``@name`` is that lexicon's body."""
+    text = term.casefold().strip()
+    start = _CLAUSE_START if text.startswith("^") else ""
+    words = [w for w in re.split(r"[\s\-]+", text.lstrip("^")) if w]
     if not words:
         raise ValueError(f"empty policy term {term!r}")
-    body = r"[^a-z0-9]*".join(word_pattern(w) for w in words)
-    return _LETTER_BOUNDARY_BEFORE + body + _LETTER_BOUNDARY_AFTER
+    return start + r"[^a-z0-9]*".join(lexicons[w[1:]] if w.startswith("@") else word_pattern(w) for w in words)
 
 
-def _alternation(terms: tuple[str, ...]) -> re.Pattern[str] | None:
-    if not terms:
-        return None
-    return re.compile("|".join(f"(?:{term_pattern(t)})" for t in terms))
+def _bodies(terms: tuple[str, ...], lexicons: Mapping[str, str]) -> str:
+    return "(?:" + "|".join(_term_body(t, lexicons) for t in terms) + ")"
+
+
+class _Compiler:
+    """Term lists to regexes, with the policy's lexicons as shared sub-patterns.
+
+    Identical term lists (the same ``@target`` slot in many rules) compile to
+    one pattern object, so a prompt is scanned for them once per variant.
+    """
+
+    def __init__(self, policy: Policy) -> None:
+        # Lexicon bodies carry no letter boundaries of their own: a term's
+        # boundaries sit at its two ends only, as for a plain phrase.
+        self.lexicons: dict[str, str] = {}
+        for name, terms in policy.lexicons:  # in order: a lexicon uses only earlier ones
+            self.lexicons[name] = _bodies(terms, self.lexicons)
+        self._compiled: dict[tuple[str, ...], re.Pattern[str]] = {}
+
+    def alternation(self, terms: tuple[str, ...]) -> re.Pattern[str] | None:
+        if not terms:
+            return None
+        if terms not in self._compiled:
+            self._compiled[terms] = re.compile(
+                _LETTER_BOUNDARY_BEFORE + _bodies(terms, self.lexicons) + _LETTER_BOUNDARY_AFTER)
+        return self._compiled[terms]
 
 
 @dataclass(frozen=True)
@@ -80,10 +120,11 @@ class BlocklistHit:
 
 @dataclass(frozen=True)
 class _CompiledCombination:
-    first: re.Pattern[str]
-    second: re.Pattern[str]
-    window: int
+    slots: tuple[re.Pattern[str], ...]
+    windows: tuple[int, ...]
     ordered: bool
+    unless: re.Pattern[str] | None
+    unless_window: int
 
 
 @dataclass(frozen=True)
@@ -98,81 +139,155 @@ class Blocklist:
     """All blocked terms of a policy, compiled once."""
 
     def __init__(self, policy: Policy) -> None:
-        allow = [f"(?:{term_pattern(p)})" for p in policy.allow_phrases]
+        compiler = _Compiler(policy)
+        allow = [term_pattern(p, compiler.lexicons) for p in policy.allow_phrases]
         allow += [f"(?:{p})" for p in policy.allow_patterns]
         self._allow = re.compile("|".join(allow)) if allow else None
-        self._categories = tuple(self._compile(c) for c in policy.categories)
-
-    @staticmethod
-    def _compile(cat: Category) -> _CompiledCategory:
-        combos = []
-        for combo in cat.combinations:
-            first, second = _alternation(combo.first), _alternation(combo.second)
-            assert first is not None and second is not None  # policy validation guarantees terms
-            combos.append(_CompiledCombination(first, second, combo.window, combo.ordered))
-        return _CompiledCategory(
-            name=cat.name,
-            terms=_alternation(cat.words + cat.phrases),
-            patterns=tuple(re.compile(p) for p in cat.patterns),
-            combinations=tuple(combos),
-        )
+        self._categories = tuple(_compile(c, compiler) for c in policy.categories)
+        self._negative = tuple(c for c in self._categories if c.name in policy.negative_categories)
 
     def mask_allowed(self, text: str) -> str:
-        """Blank out driving-safety phrases so their words cannot trigger a block."""
+        """Blank out driving-sense phrases so their words cannot trigger a block."""
         if self._allow is None:
             return text
         return self._allow.sub(lambda m: " " * len(m.group(0)), text)
 
     def find(self, text: NormalizedText) -> list[BlocklistHit]:
         """Every category hit on any variant of the text (first hit per category)."""
+        return self._find(text, self._categories, with_combinations=True)
+
+    def find_terms(self, text: NormalizedText) -> list[BlocklistHit]:
+        """Hits of the negative-prompt categories' own terms and patterns, no combinations."""
+        return self._find(text, self._negative, with_combinations=False)
+
+    def _find(self, text: NormalizedText, categories: tuple[_CompiledCategory, ...],
+              with_combinations: bool) -> list[BlocklistHit]:
         hits: dict[str, BlocklistHit] = {}
         for variant in text.variants:
-            masked = self.mask_allowed(variant)
-            for cat in self._categories:
+            scan = _Scan(self.mask_allowed(variant))
+            for cat in categories:
                 if cat.name in hits:
                     continue
-                hit = self._match(cat, masked)
+                hit = _match(cat, scan, with_combinations)
                 if hit is not None:
                     hits[cat.name] = hit
         return list(hits.values())
 
-    @staticmethod
-    def _match(cat: _CompiledCategory, text: str) -> BlocklistHit | None:
-        if cat.terms is not None:
-            m = cat.terms.search(text)
-            if m:
-                return BlocklistHit(cat.name, m.group(0), "term")
-        for pattern in cat.patterns:
-            m = pattern.search(text)
-            if m:
-                return BlocklistHit(cat.name, m.group(0), "pattern")
-        if cat.combinations:
-            starts = [m.start() for m in _WORD.finditer(text)]
-            for combo in cat.combinations:
-                hit = _near(combo, text, starts)
-                if hit is not None:
-                    return BlocklistHit(cat.name, hit, "combination")
-        return None
+
+def _compile(cat: Category, compiler: _Compiler) -> _CompiledCategory:
+    combos = []
+    for combo in cat.combinations:
+        slots = tuple(compiler.alternation(slot) for slot in combo.slots)
+        assert all(slots), "policy validation guarantees terms in every slot"
+        combos.append(_CompiledCombination(slots, combo.windows, combo.ordered,  # type: ignore[arg-type]
+                                           compiler.alternation(combo.unless),
+                                           combo.unless_window or max(combo.windows)))
+    return _CompiledCategory(
+        name=cat.name,
+        terms=compiler.alternation(cat.words + cat.phrases),
+        patterns=tuple(re.compile(p) for p in cat.patterns),
+        combinations=tuple(combos),
+    )
 
 
-def _near(combo: _CompiledCombination, text: str, word_starts: list[int]) -> str | None:
-    firsts = [(m, bisect.bisect_right(word_starts, m.start())) for m in combo.first.finditer(text)]
-    if not firsts:
-        return None
-    for m2 in combo.second.finditer(text):
-        i2 = bisect.bisect_right(word_starts, m2.start())
-        for m1, i1 in firsts:
-            # Word distance between the two matches, in either order.
-            if m1.end() <= m2.start():
-                gap = i2 - bisect.bisect_right(word_starts, m1.end() - 1) - 1
-            elif m2.end() <= m1.start() and not combo.ordered:
-                gap = i1 - bisect.bisect_right(word_starts, m2.end() - 1) - 1
-            else:
-                continue
-            if gap < combo.window:
-                lo, hi = min(m1.start(), m2.start()), max(m1.end(), m2.end())
-                return text[lo:hi]
+def _match(cat: _CompiledCategory, scan: _Scan, with_combinations: bool) -> BlocklistHit | None:
+    if cat.terms is not None:
+        m = cat.terms.search(scan.text)
+        if m:
+            return BlocklistHit(cat.name, m.group(0), "term")
+    for pattern in cat.patterns:
+        m = pattern.search(scan.text)
+        if m:
+            return BlocklistHit(cat.name, m.group(0), "pattern")
+    if with_combinations:
+        for combo in cat.combinations:
+            hit = _near(combo, scan)
+            if hit is not None:
+                return BlocklistHit(cat.name, hit, "combination")
     return None
+
+
+@dataclass(frozen=True)
+class _Span:
+    """A match and the indices of its first and last word."""
+
+    match: re.Match[str]
+    first: int
+    last: int
+
+
+class _Scan:
+    """One masked variant of a prompt, with each pattern's matches found once.
+
+    A pattern is tried at every word start, so matches may overlap: in
+    "stamps on his face" the slot "stamps on" and the slot "his face" both
+    match, where a left-to-right scan would only see "on his face".
+    """
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._starts = [m.start() for m in _WORD.finditer(text)]
+        self._spans: dict[re.Pattern[str], list[_Span]] = {}
+
+    def spans(self, pattern: re.Pattern[str]) -> list[_Span]:
+        if pattern not in self._spans:
+            starts = self._starts
+            matches = (pattern.match(self.text, i) for i in starts)
+            self._spans[pattern] = [_Span(m, bisect.bisect_right(starts, m.start()) - 1,
+                                          bisect.bisect_right(starts, m.end() - 1) - 1)
+                                    for m in matches if m is not None and m.end() > m.start()]
+        return self._spans[pattern]
+
+
+def _gap(a: _Span, b: _Span) -> int | None:
+    """Words strictly between two spans (either order); None when they overlap."""
+    if a.last < b.first:
+        return b.first - a.last - 1
+    if b.last < a.first:
+        return a.first - b.last - 1
+    return None
+
+
+def _near(combo: _CompiledCombination, scan: _Scan) -> str | None:
+    slots = []
+    for pattern in combo.slots:  # stop at the first slot with no match
+        spans = scan.spans(pattern)
+        if not spans:
+            return None
+        slots.append(spans)
+    unless = scan.spans(combo.unless) if combo.unless is not None else []
+    for anchor in slots[0]:
+        if any(g is None or g < combo.unless_window for g in (_gap(anchor, u) for u in unless)):
+            continue
+        chosen = _chain(anchor, slots[1:], combo) if combo.ordered else _around(anchor, slots[1:], combo)
+        if chosen is not None:
+            lo = min(s.match.start() for s in chosen)
+            hi = max(s.match.end() for s in chosen)
+            return scan.text[lo:hi]
+    return None
+
+
+def _chain(anchor: _Span, rest: list[list[_Span]], combo: _CompiledCombination) -> list[_Span] | None:
+    """Each slot's earliest match after the previous one, each within the window."""
+    chosen = [anchor]
+    for spans, window in zip(rest, combo.windows):
+        prev = chosen[-1]
+        nxt = next((s for s in spans if s.first > prev.last and s.first - prev.last - 1 < window), None)
+        if nxt is None:
+            return None
+        chosen.append(nxt)
+    return chosen
+
+
+def _around(anchor: _Span, rest: list[list[_Span]], combo: _CompiledCombination) -> list[_Span] | None:
+    """For each slot, a match on either side of the anchor within the window."""
+    chosen = [anchor]
+    for spans, window in zip(rest, combo.windows):
+        near = [s for s in spans if (g := _gap(anchor, s)) is not None and g < window]
+        if not near:
+            return None
+        chosen.append(near[0])
+    return chosen
 
 
 @functools.lru_cache(maxsize=8)

@@ -46,6 +46,9 @@ _LEET_CHARS = "".join(_LEET_COMMON) + "1|"
 # A token for leet decoding: letters mixed with leet characters.
 _TOKEN = re.compile(r"[a-z0-9@$€!|]+")
 _HAS_LETTER = re.compile(r"[a-z]")
+# All-digit tokens this long may be leet words ("83475"); shorter ones are counts and speeds.
+_MIN_LEET_NUMBER = 4
+_LONG_NUMBER = re.compile(r"(?<![a-z0-9@$€!|])[0-9]{4,}(?![a-z0-9@$€!|])")
 
 # Three or more single characters separated by the same light separator
 # ("k i l l", "k.i.l.l", "k-i-l-l", "k_i_l_l", "k*i*l*l"). The separator is
@@ -88,33 +91,44 @@ def fold(text: str) -> str:
     return _WHITESPACE.sub(" ", text).strip()
 
 
-def join_spaced_letters(text: str, keep_article: bool = False) -> str:
+def join_spaced_letters(text: str, keep_first: bool = False, keep_last: bool = False) -> str:
     """Join runs of single characters split by spaces, dots or dashes.
 
-    With ``keep_article`` a space-separated run that starts with "a" or "i"
-    keeps that letter as its own word: "a t o p l e s s" -> "a topless".
-    Both readings are checked because the hidden word may itself start with
-    that letter ("a t t a c k").
+    With ``keep_first`` (``keep_last``) a space-separated run that starts
+    (ends) with "a" or "i" keeps that letter as its own word: "a t o p l e s
+    s" -> "a topless", "b e a t s a man" -> "beats a man". Every combination
+    is read, because the hidden word may itself start or end with that letter
+    ("a t t a c k s a man" needs only the last one kept).
     """
 
     def _join(match: re.Match[str]) -> str:
         run = match.group(0)
-        if keep_article and match.group("sep").isspace() and run[0] in _ONE_LETTER_WORDS and len(run) >= 7:
-            return run[0] + " " + _SEPARATORS.sub("", run[2:])
-        return _SEPARATORS.sub("", run)
+        if not match.group("sep").isspace():
+            return _SEPARATORS.sub("", run)
+        head = tail = ""
+        if keep_first and run[0] in _ONE_LETTER_WORDS and len(run) >= 7:
+            head, run = run[0] + " ", run[2:]
+        if keep_last and run[-1] in _ONE_LETTER_WORDS and len(run) >= 7:
+            tail, run = " " + run[-1], run[:-2]
+        return head + _SEPARATORS.sub("", run) + tail
 
     return _SPACED_RUN.sub(_join, text)
 
 
-def _decode_leet(text: str, table: dict[int, str] | None) -> str:
-    """Decode leet tokens with ``table``; ``None`` picks i or l per token."""
+def _decode_leet(text: str, table: dict[int, str] | None, numbers: bool = False) -> str:
+    """Decode leet tokens with ``table``; ``None`` picks i or l per token.
+
+    With ``numbers`` all-digit tokens of four or more characters are decoded
+    too ("57485" -> "stabs"); only an extra variant does this, since they are
+    usually real numbers.
+    """
 
     def _decode(match: re.Match[str]) -> str:
         token = match.group(0)
         # Pure numbers ("120 km/h", "4 lanes") are left alone, and so is
         # trailing punctuation ("stop!") which is not part of the word.
         core = token.rstrip("!|")
-        if not _HAS_LETTER.search(core):
+        if not (_HAS_LETTER.search(core) or (numbers and len(core) >= _MIN_LEET_NUMBER)):
             return token
         if table is not None:
             return core.translate(table) + token[len(core):]
@@ -133,8 +147,13 @@ def squeeze_repeats(text: str) -> str:
 def normalize(text: str) -> NormalizedText:
     base = fold(text)
     folded = join_spaced_letters(base)
-    with_article = join_spaced_letters(base, keep_article=True)
-    variants = tuple(dict.fromkeys(
-        v for f in (folded, with_article) for v in (f, _decode_leet(f, _LEET_I), _decode_leet(f, _LEET_L))))
+    with_words = join_spaced_letters(base, keep_first=True, keep_last=True)
+    joins = list(dict.fromkeys([folded, with_words, join_spaced_letters(base, keep_first=True),
+                                join_spaced_letters(base, keep_last=True)]))
+    readings = [(f, t) for f in joins for t in (_LEET_I, _LEET_L)]
+    decoded = [_decode_leet(f, t) for f, t in readings]
+    if _LONG_NUMBER.search(folded):
+        decoded += [_decode_leet(f, t, numbers=True) for f, t in readings]
+    variants = tuple(dict.fromkeys(joins + decoded))
     return NormalizedText(original=text, folded=folded, variants=variants,
-                          for_embedding=squeeze_repeats(_decode_leet(with_article, None)))
+                          for_embedding=squeeze_repeats(_decode_leet(with_words, None)))

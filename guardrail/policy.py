@@ -8,9 +8,20 @@ module; users load their own file or extend the default with extra terms::
 
 Term syntax (see ``blocklist.py``): a word is matched with simple inflections
 ("stab" also matches "stabbed", "stabbing"); a trailing ``*`` matches any
-ending ("decapitat*"); a phrase is a list of such words separated by spaces or
-hyphens, matched with any separators (or none) in between; ``patterns`` are raw
-regular expressions run on the normalised text.
+ending ("decapitat*"); a trailing ``=`` matches the word and its plural only
+("head=" is not "heading"); a phrase is a list of such words separated by
+spaces or hyphens, matched with any separators (or none) in between; a
+leading ``^`` matches only at the start of a clause, where an order stands
+("^kill" is in "kill the cyclist", not in "the crash killed the cyclist");
+``patterns`` are raw regular expressions run on the normalised text.
+
+Lexicons name word classes once ("person", "collision_verb") so rules read as
+what they mean: a term ``"@person"`` stands for any term of that lexicon, and
+a phrase may embed one ("group of @person"). A lexicon may use the lexicons
+defined before it. References stay as written in the policy and become one
+regex group each when the blocklist is compiled (no product of phrases is ever
+built); ``load_policy(..., extend_default=True)`` lets a user file use the
+default's lexicons.
 """
 
 from __future__ import annotations
@@ -24,6 +35,10 @@ from typing import Any
 
 DEFAULT_POLICY_FILE = "default_policy.json"
 
+# Named term lists, in definition order, already expanded.
+Lexicons = tuple[tuple[str, tuple[str, ...]], ...]
+_REF = re.compile(r"@([a-z_][a-z0-9_]*)")
+
 
 class PolicyError(ValueError):
     """A policy file or dict is malformed."""
@@ -31,30 +46,75 @@ class PolicyError(ValueError):
 
 @dataclass(frozen=True)
 class Combination:
-    """Blocks when a ``first`` term and a ``second`` term occur within ``window`` words.
+    """Blocks when a term of every slot occurs near a term of the first slot.
 
-    With ``ordered`` the first term must come first ("blow up the bus" but not
-    "the bus blows up" after a crash).
+    The first slot is the anchor (usually the act: "stabs", "ploughs into");
+    every other slot needs a match with fewer than its window of words in
+    between. With ``ordered`` the slots must appear in their listed order,
+    each measured from the previous one ("blow up the bus" but not "the bus
+    blows up" after a crash). ``windows`` holds one window per slot after the
+    anchor: "drives ... into | a crowd" allows a few words before the
+    preposition but hardly any after it. A term of ``unless`` fewer than
+    ``unless_window`` words from the anchor (default: the widest window)
+    cancels that anchor: "almost", "to avoid" turn a collision into a
+    near-miss, "on broken glass" a cut into an accident.
+
+    JSON: ``{"all_of": [slot, slot, ...], "window": 4 or [5, 3], "ordered":
+    false, "unless": [...], "unless_window": 6}`` where a slot is a list of
+    terms or one ``"@lexicon"``; ``"first"`` and ``"second"`` are the two-slot
+    shorthand.
     """
 
-    first: tuple[str, ...]
-    second: tuple[str, ...]
-    window: int = 4
+    slots: tuple[tuple[str, ...], ...]
+    windows: tuple[int, ...]
     ordered: bool = False
+    unless: tuple[str, ...] = ()
+    unless_window: int | None = None
+
+    def __post_init__(self) -> None:
+        if len(self.slots) < 2 or len(self.windows) != len(self.slots) - 1:
+            raise PolicyError(f"combination: {len(self.slots)} slots need {len(self.slots) - 1} windows, "
+                              f"got {list(self.windows)}")
+        if min(self.windows) < 1:
+            raise PolicyError(f"combination: windows must be >= 1, got {list(self.windows)}")
+        if self.unless_window is not None and (self.unless_window < 1 or not self.unless):
+            raise PolicyError(f"combination: unless_window must be >= 1 and needs unless terms, "
+                              f"got {self.unless_window}")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any], where: str) -> Combination:
-        _check_keys(data, {"first", "second", "window", "ordered"}, where)
-        window = int(data.get("window", 4))
-        if window < 1:
-            raise PolicyError(f"{where}.window: must be >= 1, got {window}")
-        return cls(first=_str_tuple(data.get("first"), f"{where}.first"),
-                   second=_str_tuple(data.get("second"), f"{where}.second"),
-                   window=window, ordered=bool(data.get("ordered", False)))
+    def from_dict(cls, data: dict[str, Any], where: str, lexicons: Lexicons = ()) -> Combination:
+        _check_keys(data, {"first", "second", "all_of", "window", "ordered", "unless", "unless_window"}, where)
+        if "all_of" in data:
+            if "first" in data or "second" in data:
+                raise PolicyError(f"{where}: give either all_of or first/second, not both")
+            raw = data["all_of"]
+            if not isinstance(raw, list) or len(raw) < 2:
+                raise PolicyError(f"{where}.all_of: expected a list of at least two slots")
+            slots = tuple(_terms(slot, f"{where}.all_of[{i}]", lexicons) for i, slot in enumerate(raw))
+        else:
+            slots = (_terms(data.get("first"), f"{where}.first", lexicons),
+                     _terms(data.get("second"), f"{where}.second", lexicons))
+        unless = _terms(data["unless"], f"{where}.unless", lexicons) if "unless" in data else ()
+        window = data.get("window", 4)
+        windows = tuple(window) if isinstance(window, list) else (window,) * (len(slots) - 1)
+        if not all(isinstance(w, int) and not isinstance(w, bool) for w in windows):
+            raise PolicyError(f"{where}.window: expected an integer or a list of integers, got {window!r}")
+        try:
+            unless_window = data.get("unless_window")
+            return cls(slots=slots, windows=windows, ordered=bool(data.get("ordered", False)), unless=unless,
+                       unless_window=None if unless_window is None else int(unless_window))
+        except PolicyError as exc:
+            raise PolicyError(f"{where}: {exc}") from None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"first": list(self.first), "second": list(self.second), "window": self.window,
-                "ordered": self.ordered}
+        window = self.windows[0] if len(set(self.windows)) == 1 else list(self.windows)
+        out: dict[str, Any] = {"all_of": [list(s) for s in self.slots], "window": window,
+                               "ordered": self.ordered}
+        if self.unless:
+            out["unless"] = list(self.unless)
+        if self.unless_window is not None:
+            out["unless_window"] = self.unless_window
+        return out
 
 
 @dataclass(frozen=True)
@@ -72,7 +132,7 @@ class Category:
     threshold: float = 0.6
 
     @classmethod
-    def from_dict(cls, name: str, data: dict[str, Any]) -> Category:
+    def from_dict(cls, name: str, data: dict[str, Any], lexicons: Lexicons = ()) -> Category:
         where = f"categories.{name}"
         _check_keys(data, {"description", "words", "phrases", "patterns", "combinations",
                            "prototypes", "threshold"}, where)
@@ -91,10 +151,10 @@ class Category:
         return cls(
             name=name,
             description=str(data.get("description", "")),
-            words=_str_tuple(data.get("words", []), f"{where}.words"),
-            phrases=_str_tuple(data.get("phrases", []), f"{where}.phrases"),
+            words=_terms(data.get("words", []), f"{where}.words", lexicons),
+            phrases=_terms(data.get("phrases", []), f"{where}.phrases", lexicons),
             patterns=patterns,
-            combinations=tuple(Combination.from_dict(c, f"{where}.combinations[{i}]")
+            combinations=tuple(Combination.from_dict(c, f"{where}.combinations[{i}]", lexicons)
                                for i, c in enumerate(combos)),
             prototypes=_str_tuple(data.get("prototypes", []), f"{where}.prototypes"),
             threshold=threshold,
@@ -112,8 +172,11 @@ class Policy:
     """Everything the prompt guard needs, loaded from JSON."""
 
     categories: tuple[Category, ...]
-    # Driving-safety vocabulary: spans matching these are removed before the
-    # blocklist runs, so "kill the engine" cannot trigger on "kill".
+    # Sense disambiguation: spans matching these are blanked before the
+    # blocklist and the semantic check see the prompt, so the driving sense
+    # of a word ("kill the engine", "shoots past", "bomb-sniffing dog") cannot
+    # trigger its violent sense. Only other senses belong here: an accident
+    # ("hit by a car") is the same sense and is told apart by the rules.
     allow_phrases: tuple[str, ...] = ()
     allow_patterns: tuple[str, ...] = ()
     # Benign sentences near the unsafe ones (crashes, first aid, police work);
@@ -122,6 +185,11 @@ class Policy:
     safe_prototypes: tuple[str, ...] = ()
     semantic_margin: float = 0.05
     max_prompt_chars: int = 4000
+    # Categories whose words, phrases and patterns also apply to negative
+    # prompts (see ``PromptGuard.check_negative_prompt``).
+    negative_categories: tuple[str, ...] = ()
+    # Named term lists that terms refer to as "@name" (see the module docstring).
+    lexicons: Lexicons = ()
     version: int = 1
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
@@ -129,6 +197,16 @@ class Policy:
         names = tuple(c.name for c in self.categories)
         if len(set(names)) != len(names):
             raise PolicyError(f"categories: duplicate names in {names}")
+        unknown = [n for n in self.negative_categories if n not in names]
+        if unknown:
+            raise PolicyError(f"negative_prompt.categories: no category {unknown}; categories: {list(names)}")
+        for i, (name, terms) in enumerate(self.lexicons):
+            _check_refs(terms, f"lexicons.{name}", self.lexicons[:i])
+        _check_refs(self.allow_phrases, "allowlist.phrases", self.lexicons)
+        for cat in self.categories:
+            terms = cat.words + cat.phrases + tuple(t for c in cat.combinations for s in c.slots + (c.unless,)
+                                                    for t in s)
+            _check_refs(terms, f"categories.{cat.name}", self.lexicons)
         object.__setattr__(self, "_names", names)
 
     def category(self, name: str) -> Category:
@@ -138,11 +216,14 @@ class Policy:
         raise KeyError(f"policy has no category {name!r}; categories: {list(self._names)}")
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Policy:
+    def from_dict(cls, data: dict[str, Any], lexicons: Lexicons = ()) -> Policy:
+        """Parse a policy; ``lexicons`` are extra ones its terms may use (the default's)."""
         if not isinstance(data, dict):
             raise PolicyError("policy: expected a JSON object")
-        _check_keys(data, {"version", "categories", "allowlist", "safe_prototypes",
-                           "semantic_margin", "max_prompt_chars", "description"}, "policy")
+        _check_keys(data, {"version", "categories", "allowlist", "safe_prototypes", "semantic_margin",
+                           "max_prompt_chars", "description", "lexicons", "negative_prompt"}, "policy")
+        own = _parse_lexicons(data.get("lexicons", {}), lexicons)
+        known = lexicons + own
         cats = data.get("categories", {})
         if not isinstance(cats, dict):
             raise PolicyError("categories: expected an object of name -> category")
@@ -154,23 +235,29 @@ class Policy:
                 re.compile(pattern)
             except re.error as exc:
                 raise PolicyError(f"allowlist.patterns: {pattern!r} is not a valid regex: {exc}") from exc
+        negative = data.get("negative_prompt", {})
+        _check_keys(negative, {"categories", "description"}, "negative_prompt")
         return cls(
-            categories=tuple(Category.from_dict(name, c) for name, c in cats.items()),
-            allow_phrases=_str_tuple(allow.get("phrases", []), "allowlist.phrases"),
+            categories=tuple(Category.from_dict(name, c, known) for name, c in cats.items()),
+            allow_phrases=_terms(allow.get("phrases", []), "allowlist.phrases", known),
             allow_patterns=allow_patterns,
             safe_prototypes=_str_tuple(data.get("safe_prototypes", []), "safe_prototypes"),
             semantic_margin=float(data.get("semantic_margin", 0.05)),
             max_prompt_chars=int(data.get("max_prompt_chars", 4000)),
+            negative_categories=_str_tuple(negative.get("categories", []), "negative_prompt.categories"),
+            lexicons=known,
             version=int(data.get("version", 1)),
         )
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": self.version,
+                "lexicons": {name: list(terms) for name, terms in self.lexicons},
                 "categories": {c.name: c.to_dict() for c in self.categories},
                 "allowlist": {"phrases": list(self.allow_phrases), "patterns": list(self.allow_patterns)},
                 "safe_prototypes": list(self.safe_prototypes),
                 "semantic_margin": self.semantic_margin,
-                "max_prompt_chars": self.max_prompt_chars}
+                "max_prompt_chars": self.max_prompt_chars,
+                "negative_prompt": {"categories": list(self.negative_categories)}}
 
     def extended(self, extra: Policy) -> Policy:
         """This policy plus ``extra``: terms are unioned, new categories added.
@@ -194,12 +281,15 @@ class Policy:
                 prototypes=_union(base.prototypes, cat.prototypes),
                 threshold=min(base.threshold, cat.threshold),
             )
+        own = dict(self.lexicons)
         return replace(
             self,
             categories=tuple(merged.values()),
             allow_phrases=_union(self.allow_phrases, extra.allow_phrases),
             allow_patterns=_union(self.allow_patterns, extra.allow_patterns),
             safe_prototypes=_union(self.safe_prototypes, extra.safe_prototypes),
+            negative_categories=_union(self.negative_categories, extra.negative_categories),
+            lexicons=self.lexicons + tuple((n, t) for n, t in extra.lexicons if n not in own),
         )
 
     def with_terms(self, category: str, words: tuple[str, ...] = (),
@@ -215,8 +305,10 @@ def load_policy(path: str | Path, extend_default: bool = False) -> Policy:
         data = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
         raise PolicyError(f"cannot read policy file {path}: {exc}") from exc
-    policy = Policy.from_dict(data)
-    return default_policy().extended(policy) if extend_default else policy
+    if not extend_default:
+        return Policy.from_dict(data)
+    base = default_policy()
+    return base.extended(Policy.from_dict(data, lexicons=base.lexicons))
 
 
 _DEFAULT: Policy | None = None
@@ -247,3 +339,33 @@ def _str_tuple(value: Any, where: str) -> tuple[str, ...]:
 
 def _union(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(a + b))
+
+
+def _terms(value: Any, where: str, lexicons: Lexicons) -> tuple[str, ...]:
+    """Terms as written, each lexicon reference checked: ``"@person"`` or a list of terms."""
+    if isinstance(value, str) and value.startswith("@"):
+        value = [value]
+    terms = tuple(dict.fromkeys(_str_tuple(value, where)))
+    _check_refs(terms, where, lexicons)
+    return terms
+
+
+def _check_refs(terms: tuple[str, ...], where: str, lexicons: Lexicons) -> None:
+    known = {name for name, _ in lexicons}
+    for term in terms:
+        missing = [n for n in _REF.findall(term) if n not in known]
+        if missing:
+            raise PolicyError(f"{where}: {term!r} uses unknown lexicon {missing}; lexicons: {sorted(known)}")
+
+
+def _parse_lexicons(data: Any, known: Lexicons) -> Lexicons:
+    if not isinstance(data, dict):
+        raise PolicyError("lexicons: expected an object of name -> list of terms")
+    out: list[tuple[str, tuple[str, ...]]] = []
+    for name, terms in data.items():
+        if not _REF.fullmatch(f"@{name}"):
+            raise PolicyError(f"lexicons: name {name!r} must be lower-case letters, digits and _")
+        if name in dict(known):
+            raise PolicyError(f"lexicons.{name}: already defined")
+        out.append((name, _terms(terms, f"lexicons.{name}", known + tuple(out))))
+    return tuple(out)

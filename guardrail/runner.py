@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 class Check(str, Enum):
     PROMPT_BLOCKLIST = "prompt_blocklist"
     PROMPT_SEMANTIC = "prompt_semantic"
+    NEGATIVE_PROMPT = "negative_prompt"
     INPUTS = "inputs"
     VIDEO_INTEGRITY = "video_integrity"
     FACE_BLUR = "face_blur"
@@ -85,21 +86,29 @@ class GuardrailRunner:
     # -- before generation -------------------------------------------------
 
     def check_request(self, prompt: str | None = None, video: Any = None, actions: Any = None,
-                      expected_frames: int | None = None) -> GuardReport:
-        """Prompt and conditioning checks; nothing heavy runs if the request is malformed."""
+                      expected_frames: int | None = None, negative_prompt: str | None = None) -> GuardReport:
+        """Prompt and conditioning checks; nothing heavy runs if the request is malformed.
+
+        ``negative_prompt`` gets the lighter check of
+        :meth:`PromptGuard.check_negative_prompt` (hard terms only), since it
+        names what the clip must not show.
+        """
+        guard = self.prompt_guard
         checks = [
-            self._run(Check.PROMPT_BLOCKLIST, lambda: self._prompt(prompt, self.prompt_guard.check_blocklist)),
-            self._run(Check.PROMPT_SEMANTIC, lambda: self._prompt(prompt, self.prompt_guard.check_semantic)),
+            self._run(Check.PROMPT_BLOCKLIST, lambda: self._prompt(prompt, guard.check_blocklist, "prompt")),
+            self._run(Check.PROMPT_SEMANTIC, lambda: self._prompt(prompt, guard.check_semantic, "prompt")),
+            self._run(Check.NEGATIVE_PROMPT, lambda: self._prompt(negative_prompt, guard.check_negative_prompt,
+                                                                  "negative_prompt")),
             self._run(Check.INPUTS, lambda: _problems(check_inputs(video, actions, expected_frames, self.limits))),
         ]
         return self._report("request", checks)
 
     @staticmethod
-    def _prompt(prompt: str | None, check: Callable[[str], PromptVerdict]) -> CheckResult:
+    def _prompt(prompt: str | None, check: Callable[[str], PromptVerdict], what: str) -> CheckResult:
         if prompt is None:
-            return CheckResult("", Verdict.PASS, ("no prompt",))
+            return CheckResult("", Verdict.PASS, (f"no {what}",))
         if not isinstance(prompt, str):
-            return CheckResult("", Verdict.BLOCK, (f"prompt: expected str, got {type(prompt).__name__}",))
+            return CheckResult("", Verdict.BLOCK, (f"{what}: expected str, got {type(prompt).__name__}",))
         verdict = check(prompt)
         return CheckResult("", Verdict.BLOCK if verdict.blocked else Verdict.PASS, verdict.reasons)
 

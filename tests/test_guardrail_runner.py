@@ -51,7 +51,7 @@ def test_clean_request_is_allowed_and_serialises() -> None:
     assert report.allowed
     d = json.loads(report.to_json())
     assert d["stage"] == "request" and d["allowed"] is True
-    assert [c["name"] for c in d["checks"]] == ["prompt_blocklist", "prompt_semantic", "inputs"]
+    assert [c["name"] for c in d["checks"]] == ["prompt_blocklist", "prompt_semantic", "negative_prompt", "inputs"]
     assert all(c["verdict"] == "pass" for c in d["checks"])
 
 
@@ -63,6 +63,29 @@ def test_blocked_prompt_and_bad_actions_are_both_reported() -> None:
     assert report.check("prompt_blocklist").verdict is Verdict.BLOCK
     assert report.check("inputs").verdict is Verdict.BLOCK
     assert "actions: 2 non-finite values (NaN/inf) at frames [4, 5]" in report.reasons
+
+
+def test_negative_prompt_gets_the_hard_terms_only() -> None:
+    r = runner()
+    # What not to show: violence, gore and nudity words steer away from them.
+    report = r.check_request(prompt="night, heavy rain, a pedestrian steps out",
+                             negative_prompt="bleeding, lifeless, deformed, blurry, gore, nudity, nsfw")
+    assert report.allowed, report.reasons
+    assert report.check("negative_prompt").verdict is Verdict.PASS
+    # A slur or a sexual-content-of-minors term is refused even as a negative, obfuscated or not.
+    for bad in ("blurry, k1ke", "lowres, l o l i c o n", "child p0rn"):
+        report = r.check_request(prompt="a quiet road at dusk", negative_prompt=bad)
+        assert not report.allowed, bad
+        assert report.check("negative_prompt").verdict is Verdict.BLOCK
+        assert report.check("prompt_blocklist").verdict is Verdict.PASS
+        assert any(reason.startswith("negative_prompt: blocked term") for reason in report.reasons)
+    assert r.check_request(negative_prompt=3).check("negative_prompt").verdict is Verdict.BLOCK  # type: ignore[arg-type]
+    assert r.check_request().check("negative_prompt").reasons == ("no negative_prompt",)
+
+
+def test_negative_prompt_check_can_be_disabled() -> None:
+    report = runner(disabled=("negative_prompt",)).check_request(prompt="a road", negative_prompt="kike")
+    assert report.allowed and report.check("negative_prompt").verdict is Verdict.DISABLED
 
 
 def test_exception_inside_a_check_fails_closed(caplog: pytest.LogCaptureFixture) -> None:

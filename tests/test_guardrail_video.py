@@ -83,7 +83,7 @@ def test_condition_frames_of_another_size_are_resized() -> None:
 
 def test_thresholds_are_configurable() -> None:
     frozen = np.repeat(good_clip()[:1], T, axis=0)
-    assert check_integrity(frozen, IntegrityConfig(frozen_fraction=1.01)) == []
+    assert check_integrity(frozen, IntegrityConfig(frozen_fraction=1.01, frozen_drift=0.0)) == []
 
 
 # -- privacy --------------------------------------------------------------

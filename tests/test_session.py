@@ -65,7 +65,7 @@ class Guard:
     def _report(self, ok):
         return SimpleNamespace(allowed=ok, reasons=[] if ok else ["stub says no"], to_dict=lambda: {"allowed": ok})
 
-    def check_request(self, prompt, video, actions, expected_frames):
+    def check_request(self, prompt, video, actions, expected_frames, negative_prompt=None):
         self.calls.append("request")
         return self._report(True)
 

@@ -50,7 +50,7 @@ class StubGuard:
         return SimpleNamespace(allowed=allowed, reasons=[] if allowed else ["stub says no"],
                                to_dict=lambda: {"allowed": allowed})
 
-    def check_request(self, prompt, video, actions, expected_frames):
+    def check_request(self, prompt, video, actions, expected_frames, negative_prompt=None):
         self.calls.append(("request", prompt))
         return self._report(self.block != "request")
 
@@ -505,3 +505,14 @@ def test_train_diffusion_init_from_a_world_model(world_dir, tmp_path, capsys):
         DiffusionTask(replace(run, data=replace(run.data, tokenizer=str(other))))
     argv = ["train", "diffusion", "--out", str(tmp_path / "r"), "--init-from", str(world_dir), "--resume"]
     assert main(argv) == 2 and "--init-from starts a run" in capsys.readouterr().err
+
+
+def test_negative_prompt_gets_the_light_check_not_the_violence_lexicon(world_dir):
+    """'bleeding, lifeless, deformed' steers away from those: allowed; a slur in it still blocks."""
+    from cosmos_lite.guardrail import GuardrailRunner
+
+    wm = load(world_dir, GuardrailRunner())
+    try:
+        gen(wm, prompt="rain, a car cuts in", negative_prompt="bleeding, lifeless, deformed, blurry")
+    except GenerationBlocked as err:  # an untrained model's clip may fail the output checks, never the request
+        assert err.stage != "request", err
