@@ -38,7 +38,8 @@ _LAZY = {
     "WorldConfig": "cosmos_lite.world",
     "GeneratedClip": "cosmos_lite.world",
     "GenerationBlocked": "cosmos_lite.world",
-    "ConditionClassifier": "cosmos_lite.eval.condition_classifier",
+    "SceneReader": "cosmos_lite.eval.reader",
+    "InverseDynamics": "cosmos_lite.eval.idm",
 }
 
 __all__ = sorted(_LAZY) + ["__version__"]
