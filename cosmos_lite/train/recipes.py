@@ -145,8 +145,8 @@ def recipe(budget: Budget, preset: str = "default-cv") -> TokenizerRunConfig:
 #         b('runs/dit-mix/final', 'cosmos_lite/weights/world', 'default-cv')"
 #     # then world.json's action_range = the scenes' ACTION_RANGE, the range it was trained on
 #
-# The bundled model is this on top of the first recipe: 8 000 + 3 000 steps, about 1.5 CPU hours
-# in all (the fine-tune: 2 021 s on the loaded AVX512-BF16 box, 0.7-3 s per step).
+# The bundled model is this on top of the first recipe, twice (3 000 steps at lr 3e-4, then 4 000 at
+# 2e-4): 8 000 + 7 000 steps, about 2 CPU hours in all (2 021 s and 1 705 s on the AVX512-BF16 box).
 #
 # GPU: the 10.6M "base" DiT at 128x192 (864 tokens), scenes encoded on the fly by the loader workers.
 
