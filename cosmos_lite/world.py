@@ -26,7 +26,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import math
 import time
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -586,10 +585,3 @@ class WorldModel:
         from cosmos_lite.session import Session
 
         return Session(self, prompt, video=video, actions=actions, seed=seed, generator=generator, settings=settings)
-
-
-def realtime_factor(clip: GeneratedClip) -> float:
-    """Seconds of video per second of generation (after load): > 1 is faster than real time."""
-    t = clip.report["timings"]
-    wall = t["prepare_s"] + t["sample_s"] + t["decode_s"]
-    return (len(clip.frames) / clip.fps) / wall if wall > 0 and clip.frames is not None else math.nan

@@ -628,7 +628,7 @@ def test_training_on_a_tokenize_directory_of_ids(tmp_path):
     from cosmos_lite.tokenizer import VideoTokenizer
 
     from cosmos_lite.cli import main
-    from cosmos_lite.train.autoregressive_task import ARRunConfig, ARTask, ShardTokenStream, TokenDataConfig
+    from cosmos_lite.train.autoregressive_task import ARRunConfig, ARTask, TokenDataConfig
     from cosmos_lite.train.config import TrainConfig
     from cosmos_lite.train.engine import fit
 
@@ -639,7 +639,9 @@ def test_training_on_a_tokenize_directory_of_ids(tmp_path):
                  str(tmp_path / "scenes"), "--lossless"]) == 0
     assert main(["tokenize", str(tmp_path / "scenes" / "manifest.jsonl"), "--tokenizer", str(tmp_path / "tok"),
                  "--size", "32x48", "--clip-frames", "9", "--out", str(tmp_path / "ids"), "--no-progress"]) == 0
-    row = ShardTokenStream(tmp_path / "ids", 0, 0, 2).sample(0)
+    from cosmos_lite.data.streams import ShardStream
+
+    row = ShardStream(tmp_path / "ids", "ids", 0, 0, 2).sample(0)
     assert row["ids"].dtype == torch.int64 and row["ids"].shape == (3, 4, 6) and row["actions"].shape == (9, 2)
     assert isinstance(row["caption"], str) and row["caption"]
     data = TokenDataConfig(source=str(tmp_path / "ids"), tokenizer=str(tmp_path / "tok"), frames=9, size=(32, 48),

@@ -208,3 +208,54 @@ class SceneStream(_PositionStream):
 def scene_clips(split: str, n: int, frames: int, size: tuple[int, int], fps: float, first_seed: int = 0) -> list[torch.Tensor]:
     """A fixed list of ``n`` clips (seeds first_seed .. first_seed + n - 1 of ``split``): val / test sets."""
     return [to_model(render_scene_clip(first_seed + i, split, frames, size, fps)) for i in range(n)]
+
+
+# --------------------------------------------------------------------------- tokenized clips
+
+_KIND = {"latents": ("continuous latents", "continuous"), "ids": ("FSQ token ids", "discrete (FSQ)")}
+
+
+class ShardStream(_PositionStream):
+    """Endless random clips of a ``cosmos-lite tokenize`` directory holding ``key`` ("latents" for
+    the diffusion model, "ids" for the autoregressive one); sample n is fixed by (seed, n, rank)."""
+
+    def __init__(self, root: str | Path, key: str, seed: int, start: int, batch_size: int, rank: int = 0,
+                 world_size: int = 1):
+        from cosmos_lite.data.shards import TokenShards
+
+        super().__init__(seed, start, batch_size, rank, world_size)
+        if key not in _KIND:
+            raise ValueError(f"key must be one of {sorted(_KIND)}, got {key!r}")
+        self.key, self.shards = key, TokenShards(root)
+        if self.shards.key != key:
+            raise ValueError(f"{root} holds {_KIND[self.shards.key][0]}; this model trains on {_KIND[key][0]} "
+                             f"(tokenize with a {_KIND[key][1]} tokenizer)")
+        if len(self.shards) == 0:
+            raise ValueError(f"{root} holds no clips")
+
+    def sample(self, index: int) -> dict:
+        i = int(_sample_rng(self.seed, index, self.rank).integers(len(self.shards)))
+        row = self.shards[i]
+        x = row[self.key]
+        return {self.key: x.float() if self.key == "latents" else x, "caption": row["caption"],
+                "actions": row["actions"]}
+
+
+class EncodedSceneStream(_PositionStream):
+    """Train-split scenes rendered and encoded on the fly: ``encode(load(), frames)`` under ``key``,
+    with caption and actions. ``load`` runs once per worker process (the tokenizer)."""
+
+    def __init__(self, load, encode, key: str, frames: int, size: tuple[int, int], fps: float, seed: int, start: int,
+                 batch_size: int, rank: int = 0, world_size: int = 1):
+        super().__init__(seed, start, batch_size, rank, world_size)
+        self.load, self.encode, self.key = load, encode, key
+        self.frames, self.size, self.fps = frames, tuple(size), fps
+        self._tok = None
+
+    def sample(self, index: int) -> dict:
+        if self._tok is None:
+            self._tok = self.load()
+        seed = (self.seed * 7919 + index * self.world_size + self.rank) % _SCENE_SPLIT_SIZE
+        clip = scene_clip(seed, "train", self.frames, self.size, self.fps)
+        return {self.key: self.encode(self._tok, clip.frames), "caption": clip.caption,
+                "actions": torch.from_numpy(np.asarray(clip.actions, np.float32))}

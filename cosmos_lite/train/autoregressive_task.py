@@ -24,12 +24,13 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
+from functools import partial
+
 import torch
 from torch import nn
 from torch.utils.data import IterableDataset
 
-from cosmos_lite.data.shards import TokenShards
-from cosmos_lite.data.streams import _PositionStream, _sample_rng
+from cosmos_lite.data.streams import EncodedSceneStream, ShardStream
 from cosmos_lite.generators.autoregressive import PRESETS, ARTransformer, ar_loss
 from cosmos_lite.generators.conditioning import Conditioning, TextEncoder, pool_actions
 from cosmos_lite.tokenizer import VideoTokenizer
@@ -190,42 +191,6 @@ def encode_ids(tokenizer: VideoTokenizer, frames) -> torch.Tensor:
     return tokenizer.encode(frames_to_video(frames))[0].long()
 
 
-class ShardTokenStream(_PositionStream):
-    """Endless random clips of a ``cosmos-lite tokenize`` directory of token ids."""
-
-    def __init__(self, root: str | Path, seed: int, start: int, batch_size: int, rank: int = 0, world_size: int = 1):
-        super().__init__(seed, start, batch_size, rank, world_size)
-        self.shards = TokenShards(root)
-        if self.shards.key != "ids":
-            raise ValueError(f"{root} holds continuous latents; the autoregressive model trains on FSQ token ids "
-                             "(tokenize with a discrete tokenizer)")
-        if len(self.shards) == 0:
-            raise ValueError(f"{root} holds no clips")
-
-    def sample(self, index: int) -> dict[str, Any]:
-        i = int(_sample_rng(self.seed, index, self.rank).integers(len(self.shards)))
-        row = self.shards[i]
-        return {"ids": row["ids"], "caption": row["caption"], "actions": row["actions"]}
-
-
-class SceneTokenStream(_PositionStream):
-    """Scenes of the train split rendered and encoded on the fly (the tokenizer loads once per worker)."""
-
-    def __init__(self, tokenizer: str, frames: int, size: tuple[int, int], fps: float, seed: int, start: int,
-                 batch_size: int, rank: int = 0, world_size: int = 1):
-        super().__init__(seed, start, batch_size, rank, world_size)
-        self.tokenizer_name, self.frames, self.size, self.fps = tokenizer, frames, tuple(size), fps
-        self._tok: VideoTokenizer | None = None
-
-    def sample(self, index: int) -> dict[str, Any]:
-        if self._tok is None:
-            self._tok = load_discrete_tokenizer(self.tokenizer_name)
-        seed = (self.seed * 7919 + index * self.world_size + self.rank) % 1_000_000_000
-        s = scene_sample(seed, "train", self.frames, self.size, self.fps)
-        return {"ids": encode_ids(self._tok, s["frames"]), "caption": s["caption"],
-                "actions": torch.from_numpy(s["actions"])}
-
-
 # --------------------------------------------------------------------------- the task
 
 
@@ -270,8 +235,9 @@ class ARTask:
     def train_stream(self, start: int, batch_size: int, rank: int, world_size: int) -> IterableDataset:
         d, seed = self.run.data, self.run.train.seed
         if d.source == "scenes":
-            return SceneTokenStream(d.tokenizer, d.frames, d.size, d.fps, seed, start, batch_size, rank, world_size)
-        return ShardTokenStream(d.source, seed, start, batch_size, rank, world_size)
+            return EncodedSceneStream(partial(load_discrete_tokenizer, d.tokenizer), encode_ids, "ids", d.frames, d.size, d.fps, seed,
+                                      start, batch_size, rank, world_size)
+        return ShardStream(d.source, "ids", seed, start, batch_size, rank, world_size)
 
     def conditioning(self, captions: list[str], actions: torch.Tensor, device: torch.device,
                      keep_text: torch.Tensor | None = None, keep_actions: torch.Tensor | None = None) -> Conditioning:

@@ -11,13 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from functools import partial
+
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import IterableDataset
 
 from cosmos_lite.data.shards import TokenShards
-from cosmos_lite.data.streams import _PositionStream, _sample_rng, scene_clip
+from cosmos_lite.data.streams import EncodedSceneStream, ShardStream, scene_clip
 from cosmos_lite.generators.conditioning import TextEncoder, pool_actions
 from cosmos_lite.generators.diffusion import (
     PRESETS,
@@ -90,41 +92,6 @@ def check_shards_match(root: str | Path, tokenizer: str, frames: int, size: tupl
                          f"this run expects {frames} frames at {size[0]}x{size[1]} (--frames / --size)")
 
 
-class ShardLatentStream(_PositionStream):
-    """Endless random clips of a ``cosmos-lite tokenize`` directory (sample n fixed by seed, n, rank)."""
-
-    def __init__(self, root: str | Path, seed: int, start: int, batch_size: int, rank: int = 0, world_size: int = 1):
-        super().__init__(seed, start, batch_size, rank, world_size)
-        self.shards = TokenShards(root)
-        if self.shards.key != "latents":
-            raise ValueError(f"{root} holds FSQ token ids; the diffusion model trains on continuous latents")
-        if len(self.shards) == 0:
-            raise ValueError(f"{root} holds no clips")
-
-    def sample(self, index: int) -> dict[str, Any]:
-        i = int(_sample_rng(self.seed, index, self.rank).integers(len(self.shards)))
-        row = self.shards[i]
-        return {"latents": row["latents"].float(), "caption": row["caption"], "actions": row["actions"]}
-
-
-class SceneLatentStream(_PositionStream):
-    """Scenes of the train split rendered and encoded on the fly (the tokenizer loads once per worker)."""
-
-    def __init__(self, tokenizer: str, frames: int, size: tuple[int, int], fps: float, seed: int, start: int,
-                 batch_size: int, rank: int = 0, world_size: int = 1):
-        super().__init__(seed, start, batch_size, rank, world_size)
-        self.tokenizer_name, self.frames, self.size, self.fps = tokenizer, frames, tuple(size), fps
-        self._tok: VideoTokenizer | None = None
-
-    def sample(self, index: int) -> dict[str, Any]:
-        if self._tok is None:
-            self._tok = load_continuous_tokenizer(self.tokenizer_name)
-        seed = (self.seed * 7919 + index * self.world_size + self.rank) % 1_000_000_000
-        s = scene_sample(seed, "train", self.frames, self.size, self.fps)
-        return {"latents": encode_frames(self._tok, s["frames"]), "caption": s["caption"],
-                "actions": torch.from_numpy(s["actions"])}
-
-
 class DiffusionTask:
     """The engine task of ``cosmos-lite train diffusion``."""
 
@@ -167,8 +134,9 @@ class DiffusionTask:
     def train_stream(self, start: int, batch_size: int, rank: int, world_size: int) -> IterableDataset:
         d, seed = self.run.data, self.run.train.seed
         if d.source == "scenes":
-            return SceneLatentStream(d.tokenizer, d.frames, d.size, d.fps, seed, start, batch_size, rank, world_size)
-        return ShardLatentStream(d.source, seed, start, batch_size, rank, world_size)
+            return EncodedSceneStream(partial(load_continuous_tokenizer, d.tokenizer), encode_frames, "latents", d.frames, d.size, d.fps, seed,
+                                      start, batch_size, rank, world_size)
+        return ShardStream(d.source, "latents", seed, start, batch_size, rank, world_size)
 
     def conditioning(self, captions: list[str], actions: torch.Tensor, device: torch.device,
                      keep_text: torch.Tensor | None = None, keep_actions: torch.Tensor | None = None) -> Conditioning:
