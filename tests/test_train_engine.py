@@ -154,3 +154,29 @@ def test_decoder_finetune_cli_errors(tmp_path, capsys):
     assert "nope" in capsys.readouterr().err
     assert main([*common, "--finetune-decoder", str(tmp_path / "dv"), "--resume"]) == 2
     assert "--resume continues" in capsys.readouterr().err
+
+
+def test_warm_start_seeds_a_discrete_tokenizer_from_a_continuous_one(tmp_path, capsys):
+    """--warm-start: every tensor whose name and shape match is copied; only the latent projections start fresh."""
+    from cosmos_lite.cli import main
+    from cosmos_lite.tokenizer import PRESETS, VideoTokenizer
+
+    torch.manual_seed(0)
+    VideoTokenizer(PRESETS["tiny-cv"]).save_pretrained(tmp_path / "cv")
+    cv = VideoTokenizer.from_pretrained(tmp_path / "cv").state_dict()
+    run = replace(_run("tiny-dv"), warm_start=str(tmp_path / "cv"))
+    assert TokenizerRunConfig.from_dict(run.to_dict()) == run
+    model = TokenizerTask(run).build_modules()["model"]
+    assert model.config.mode == "discrete"
+    dv = model.state_dict()
+    same = [k for k in dv if dv[k].shape == cv[k].shape]
+    assert all(torch.equal(dv[k], cv[k].float()) for k in same)
+    fresh = sorted(k for k in dv if k not in same)
+    assert fresh and all(k.startswith(("encoder.conv_out.", "decoder.conv_in.")) for k in fresh)
+    assert f"{len(same)} tensors copied, {len(fresh)} fresh" in capsys.readouterr().out
+    # without it, the same preset starts from random weights
+    cold = TokenizerTask(_run("tiny-dv")).build_modules()["model"].state_dict()
+    assert not all(torch.equal(cold[k], dv[k]) for k in same)
+    common = ["train", "tokenizer", "--data", "scenes", "--out", str(tmp_path / "r"), "--no-progress"]
+    assert main([*common, "--preset", "tiny-dv", "--warm-start", str(tmp_path / "cv"), "--resume"]) == 2
+    assert "--warm-start" in capsys.readouterr().err

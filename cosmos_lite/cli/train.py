@@ -33,6 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--init-from", default=None, metavar="TOKENIZER",
                    help="start all weights from this trained tokenizer (directory or bundled name) and train "
                         "everything; latent statistics are re-measured (training adds up across runs)")
+    p.add_argument("--warm-start", default=None, metavar="TOKENIZER",
+                   help="seed the --preset architecture with this tokenizer's tensors wherever name and shape "
+                        "match (e.g. default-dv from default-cv: only the latent projections start fresh)")
     _add_train_flags(p)
     g = p.add_argument_group("data")
     g.add_argument("--frames", type=positive_int, help="clip length, 1 + k*t (e.g. 17, 33)")
@@ -191,6 +194,9 @@ def build_run_config(args: argparse.Namespace):
                          "drop --preset / --finetune-decoder")
     if args.init_from and args.resume:
         raise ValueError("--init-from starts a run; --resume continues one from its checkpoint")
+    if args.warm_start and (args.resume or args.init_from or args.finetune_decoder):
+        raise ValueError("--warm-start starts a run from a --preset architecture; it does not combine with "
+                         "--resume, --init-from or --finetune-decoder")
     if args.finetune_decoder and args.resume:
         raise ValueError("--finetune-decoder starts a run; --resume continues one with the checkpoint's setting")
     if args.resume:
@@ -207,7 +213,7 @@ def build_run_config(args: argparse.Namespace):
     loss = {"l1": args.l1, "ssim": args.ssim, "temporal": args.temporal, "adv": args.adv,
             "adv_start_step": args.adv_start_step}
     return base.with_overrides(train, data, loss, preset=args.preset, finetune_decoder=args.finetune_decoder,
-                                init_from=args.init_from)
+                                init_from=args.init_from, warm_start=args.warm_start)
 
 
 def _train_tokenizer(args: argparse.Namespace) -> int:

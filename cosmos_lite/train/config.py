@@ -125,10 +125,14 @@ class TokenizerRunConfig:
     # trains and latent statistics are re-measured at export. Lets training add up across runs
     # when the run folder is gone (continue from the bundled weights). None = random init.
     init_from: str | None = None
+    # A trained tokenizer whose tensors seed the *preset's* architecture wherever name and shape
+    # match; the rest (e.g. the latent projections when a discrete tokenizer starts from a
+    # continuous one) start fresh. Saves most of a discrete tokenizer's training. None = off.
+    warm_start: str | None = None
 
     def __post_init__(self) -> None:
-        if self.finetune_decoder and self.init_from:
-            raise ValueError("finetune_decoder and init_from both name a starting tokenizer; give one")
+        if sum(bool(x) for x in (self.finetune_decoder, self.init_from, self.warm_start)) > 1:
+            raise ValueError("finetune_decoder, init_from and warm_start each name a starting tokenizer; give one")
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": "tokenizer", **asdict(self)}
@@ -150,6 +154,7 @@ class TokenizerRunConfig:
             loss=_sub(TokenizerLossConfig, d.get("loss", {})),
             finetune_decoder=d.get("finetune_decoder"),
             init_from=d.get("init_from"),
+            warm_start=d.get("warm_start"),
         )
 
     @classmethod
@@ -158,12 +163,12 @@ class TokenizerRunConfig:
 
     def with_overrides(self, train: dict[str, Any], data: dict[str, Any], loss: dict[str, Any],
                        preset: str | None = None, finetune_decoder: str | None = None,
-                       init_from: str | None = None) -> "TokenizerRunConfig":
+                       init_from: str | None = None, warm_start: str | None = None) -> "TokenizerRunConfig":
         """A copy with the given (already typed) fields replaced; ``None`` values are ignored."""
         return replace(self, preset=preset or self.preset, train=_updated(self.train, train),
                        data=_updated(self.data, data), loss=_updated(self.loss, loss),
                        finetune_decoder=finetune_decoder or self.finetune_decoder,
-                       init_from=init_from or self.init_from)
+                       init_from=init_from or self.init_from, warm_start=warm_start or self.warm_start)
 
 
 def _updated(obj, changes: dict[str, Any]):

@@ -117,6 +117,7 @@ class TokenizerTask:
         self.run = run
         self.base: VideoTokenizer | None = None  # --finetune-decoder: frozen encoder and latent stats
         self.start: VideoTokenizer | None = None  # --init-from: starting weights, all trained
+        self.seed_weights: dict[str, torch.Tensor] | None = None  # --warm-start: matching tensors
         if run.finetune_decoder:
             self.base = VideoTokenizer.from_pretrained(run.finetune_decoder)
             if self.base.config.mode != "continuous":
@@ -128,6 +129,8 @@ class TokenizerTask:
             self.cfg = self.start.config
         else:
             self.cfg = tokenizer_config(run.preset)
+            if run.warm_start:
+                self.seed_weights = VideoTokenizer.from_pretrained(run.warm_start).state_dict()
         data = run.data
         check_clip_shape(self.cfg, data.frames, data.size)
         self.adversarial = run.loss.adv_start_step is not None
@@ -147,6 +150,10 @@ class TokenizerTask:
         model = VideoTokenizer(self.cfg)
         if self.start is not None:
             model.load_state_dict({k: v.float() for k, v in self.start.state_dict().items()}, strict=True)
+        if self.seed_weights is not None:
+            fresh = warm_start(model, self.seed_weights)
+            print(f"warm start from {self.run.warm_start}: {len(model.state_dict()) - len(fresh)} tensors copied, "
+                  f"{len(fresh)} fresh ({', '.join(fresh) or 'none'})", flush=True)
         if self.base is not None:
             model.load_state_dict(self.base.state_dict(), strict=True)
             model.encoder.requires_grad_(False)  # no grads: AdamW skips it, autograd records nothing
@@ -241,6 +248,15 @@ def evaluate_reconstruction(model: VideoTokenizer, clips: list[torch.Tensor], de
 
 
 @torch.no_grad()
+def warm_start(model: nn.Module, source: dict[str, torch.Tensor]) -> list[str]:
+    """Copy every tensor of ``source`` whose name and shape match into ``model``; returns the
+    names of the model's tensors that kept their fresh initialisation."""
+    own = model.state_dict()
+    copied = {k: v.to(own[k].dtype) for k, v in source.items() if k in own and own[k].shape == v.shape}
+    model.load_state_dict(copied, strict=False)
+    return [k for k in own if k not in copied]
+
+
 def latent_stats(model: VideoTokenizer, clips: list[torch.Tensor]) -> tuple[tuple[float, ...], tuple[float, ...]]:
     """Per-channel mean and std of the raw (un-normalised) continuous latent over ``clips``."""
     device = next(model.parameters()).device
