@@ -6,7 +6,7 @@
     session.frames                                        # every frame so far (uint8 [T, H, W, 3])
 
 A session holds the generator's rollout state between steps (diffusion: the latent
-context and the noise generator; see ``SteppableGenerator`` in
+context and the noise generator; autoregressive: the KV cache and the ids so far; see ``SteppableGenerator`` in
 ``generators/protocol.py``), so a step costs one chunk, not a regeneration. Each
 step's frames pass the guardrail's output checks, continuity with the frames before
 included; a blocked step raises :class:`~cosmos_lite.world.GenerationBlocked` and
@@ -19,6 +19,7 @@ with the same actions: the chunks fall in the same places.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
@@ -73,10 +74,9 @@ class Session:
 
     @property
     def step_frames(self) -> int:
-        """Video frames per step at which stepping equals one ``generate`` call (diffusion: one chunk)."""
-        cfg = getattr(self.gen, "config", None)
-        chunk, ctx = getattr(cfg, "chunk_latents", 1), getattr(cfg, "context_latents", 0)
-        return (chunk - ctx) * self.t
+        """Video frames per step at which stepping equals one ``generate`` call (diffusion: one chunk;
+        autoregressive: any whole latent group)."""
+        return self.gen.step_latents * self.t
 
     def step(self, actions: Any = None, num_frames: int | None = None) -> np.ndarray:
         """Generate the next frames: one per row of ``actions`` ([n, A]; n a multiple of the
@@ -112,15 +112,14 @@ class Session:
             all_a = np.concatenate([self._actions, a])
             pooled = pool_actions(torch.from_numpy(all_a)[None], self.t)  # [1, target, A]
         # a blocked step restores the state (its noise generator moves on: a retry draws new noise)
-        snapshot = dataclasses.replace(self.state) if dataclasses.is_dataclass(self.state) else None
+        snapshot = copy.copy(self.state)
         with torch.no_grad():
             latents = self.gen.extend(self.state, target, pooled)
         frames = self._decode(latents)[len(self.frames):len(self.frames) + n]
         report: dict = {}
         safe, refusal = self.wm._check_output(frames, self._last, report)
         if refusal is not None:
-            if snapshot is not None:
-                self.state = snapshot  # leave the session where it was
+            self.state = snapshot  # leave the session where it was
             raise GenerationBlocked("generated clip", refusal)
         self.latent_frames = target
         if a is not None:
@@ -137,4 +136,5 @@ class Session:
         with torch.no_grad():
             # the tokenizer's decoder is causal: decoding everything so far and keeping the new
             # frames gives what one decode of the finished clip would
-            return video_to_frames(self.tok.decode(latents, num_frames=1 + (latents.shape[2] - 1) * self.t))
+            T = latents.shape[2] if latents.ndim == 5 else latents.shape[1]  # latents [B, C, T, h, w] or ids [B, T, h, w]
+            return video_to_frames(self.tok.decode(latents, num_frames=1 + (T - 1) * self.t))

@@ -106,8 +106,12 @@ class SteppableGenerator(WorldGenerator, Protocol):
     ``start(batch, settings, generators)`` gives the state after ``batch.context``;
     ``extend(state, num_latent_frames, actions, callback)`` rolls it on to ``num_latent_frames``
     latent frames with ``actions`` (pooled per latent frame, covering them all, or None) and
-    returns every latent frame so far. ``sample`` must equal ``start`` + one ``extend``.
+    returns every latent frame so far. ``sample`` must equal ``start`` + one ``extend``, and
+    extending ``step_latents`` frames at a time must equal it too.
     """
+
+    @property
+    def step_latents(self) -> int: ...
 
     def start(self, batch: GeneratorInput, settings, generators: list[torch.Generator]): ...
 

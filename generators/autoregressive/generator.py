@@ -20,7 +20,7 @@ from cosmos_lite.pretrained import write_json
 from ..conditioning import Conditioning
 from ..protocol import GeneratorInput
 from .model import ARTransformer
-from .sampling import DecodeSettings, rollout, steps_per_frame
+from .sampling import DecodeSettings, Rollout, steps_per_frame
 
 GENERATOR_FILE = "generator.json"
 
@@ -100,6 +100,11 @@ class AutoregressiveGenerator:
         """The FSQ levels of the tokenizer whose ids it models (they must match)."""
         return self.model.config.fsq_levels
 
+    @property
+    def step_latents(self) -> int:
+        """Frames are decoded one by one: a closed-loop step of any length equals :meth:`sample`."""
+        return 1
+
     def max_context_frames(self, temporal_compression: int) -> int:
         return 1 + (self.config.context_latents - 1) * temporal_compression
 
@@ -108,18 +113,35 @@ class AutoregressiveGenerator:
         new = batch.num_latent_frames - batch.context_frames
         return max(0, new) * steps_per_frame(self.model, settings.decoder(), h * w)
 
-    @torch.no_grad()
-    def sample(self, batch: GeneratorInput, settings: ARSettings, generators: list[torch.Generator],
-               callback: Callable[[int], None] | None = None) -> torch.Tensor:
+    def start(self, batch: GeneratorInput, settings: ARSettings, generators: list[torch.Generator]) -> Rollout:
+        """The state of a rollout that has produced only ``batch.context`` so far (its KV cache, the
+        frames, the per-sample generators)."""
         if len(batch.latent_shape) != 2:
             raise ValueError(f"latent_shape must be (h, w) for token ids, got {batch.latent_shape}")
         B = batch.batch_size
         cond = Conditioning(batch.text, batch.text_mask, batch.actions, None)
-        # the unconditional branch keeps the actions' shape but drops them (action_mask False)
-        drop = None if batch.actions is None else torch.zeros(B, dtype=torch.bool, device=batch.actions.device)
+        # the unconditional branch keeps the actions' shape but drops them (action_mask False), also
+        # those that a closed-loop step brings later
+        drop = torch.zeros(B, dtype=torch.bool, device=batch.text.device)
         uncond = Conditioning(batch.negative_text, batch.negative_mask, batch.actions, drop)
-        return rollout(self.model, batch.context, batch.num_latent_frames, tuple(batch.latent_shape), cond, uncond,
-                       settings.decoder(), generators, self.config.window_latents, callback=callback)
+        return Rollout(self.model, batch.context, tuple(batch.latent_shape), cond, uncond, settings.decoder(),
+                       generators, self.config.window_latents)
+
+    def extend(self, state: Rollout, num_latent_frames: int, actions: torch.Tensor | None = None,
+               callback: Callable[[int], None] | None = None) -> torch.Tensor:
+        """Decode ``state`` on to ``num_latent_frames`` latent frames (``actions``, pooled and
+        covering them, replace the state's) and return every frame's ids so far. Any split of the
+        frames into steps gives the ids of one :meth:`sample` call."""
+        if state.model is not self.model:
+            raise ValueError("this rollout state belongs to another generator")
+        return state.extend(num_latent_frames, actions, callback)
+
+    def sample(self, batch: GeneratorInput, settings: ARSettings, generators: list[torch.Generator],
+               callback: Callable[[int], None] | None = None) -> torch.Tensor:
+        state = self.start(batch, settings, generators)
+        if batch.num_latent_frames == batch.context_frames:
+            return batch.context.long()
+        return self.extend(state, batch.num_latent_frames, callback=callback)
 
     # ------------------------------------------------------------------ persistence
 

@@ -20,6 +20,7 @@ frames (the KV cache drops older ones; RoPE is relative, so the rest stay valid)
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Callable, Literal
@@ -258,6 +259,133 @@ def steps_per_frame(model: ARTransformer, settings: DecodeSettings, num_ids: int
     return num_ids if model.config.within_frame == "causal" else min(settings.steps, num_ids)
 
 
+class Rollout:
+    """A decoding run that can be continued: :meth:`extend` generates up to a frame count and
+    returns every frame so far; the next call goes on from there with the same KV cache and the
+    same per-sample generators, so extending in steps gives the ids of one :func:`rollout` call
+    (closed loop: the world model answers a policy step by step). ``copy.copy`` gives an
+    independent snapshot (cache tensors cloned; the generators are shared and move on)."""
+
+    def __init__(self, model: ARTransformer, context: torch.Tensor | None, latent_shape: tuple[int, int],
+                 cond: Conditioning, uncond: Conditioning | None, settings: DecodeSettings,
+                 generators: list[torch.Generator], window: int, *, decode: Decode | None = None,
+                 use_cache: bool = True):
+        cfg = model.config
+        h, w = latent_shape
+        S, B = h * w, int(cond.text.shape[0])
+        k = 0 if context is None else int(context.shape[1])
+        causal = cfg.within_frame == "causal"
+        decode = decode or ("raster" if causal else "parallel")
+        if decode not in ("parallel", "raster"):
+            raise ValueError(f"decode must be 'parallel' or 'raster', got {decode!r}")
+        if decode == "raster" and not causal:
+            raise ValueError("raster decoding needs a within_frame='causal' model; this one is bidirectional")
+        if decode == "parallel" and causal and settings.steps != S:
+            raise ValueError(f"a causal model decodes in parallel one id per step: steps must be h*w = {S}, "
+                             f"got {settings.steps}")
+        if len(generators) != B:
+            raise ValueError(f"{len(generators)} generators for a batch of {B}")
+        if not isinstance(window, int) or window < 1:
+            raise ValueError(f"window must be an int >= 1, got {window!r}")
+        if k > window:
+            raise ValueError(f"{k} context latent frames exceed the window of {window}")
+        if context is not None and tuple(context.shape[2:]) != (h, w):
+            raise ValueError(f"context frames are {tuple(context.shape[2:])}, the latent shape is {(h, w)}")
+        self.model, self.settings, self.generators, self.decode = model, settings, generators, decode
+        self.hw, self.B, self.causal = (h, w), B, causal
+        self.cond, self.uncond = cond, uncond
+        self.guided = uncond is not None and settings.guidance != 1.0
+        self.frames: list[torch.Tensor] = [] if context is None else list(context.long().unbind(1))
+        if decode == "parallel":
+            self.hist: _FrameHistory | _SlotHistory = _FrameHistory(model, self._both(), window, use_cache)
+            for t, f in enumerate(self.frames):
+                self.hist.commit(self._twice(f), t)
+        else:
+            self.hist = _SlotHistory(model, self._both(), window, (h, w), use_cache)
+            if context is not None:
+                self.hist.unfed.append(model.frame_slots(self._twice(context.long())))
+
+    def _both(self) -> Conditioning:
+        return stack_branches(self.cond, self.uncond) if self.guided else self.cond
+
+    def _twice(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x, x]) if self.guided else x
+
+    def _mixed(self, logits: torch.Tensor) -> torch.Tensor:
+        return guide(*logits.chunk(2), self.settings.guidance) if self.guided else logits
+
+    def __copy__(self) -> "Rollout":
+        new = object.__new__(Rollout)
+        new.__dict__.update(self.__dict__)
+        new.frames = list(self.frames)
+        hist = object.__new__(type(self.hist))
+        hist.__dict__.update(self.hist.__dict__)
+        for name in ("frames", "pending", "unfed"):
+            if isinstance(getattr(hist, name, None), list):
+                setattr(hist, name, list(getattr(hist, name)))
+        if self.hist.cache is not None:
+            c, old = KVCache(self.hist.cache.depth), self.hist.cache
+            c.keys = [None if x is None else x.clone() for x in old.keys]
+            c.values = [None if x is None else x.clone() for x in old.values]
+            c.frames, c.text = old.frames.clone(), old.text
+            hist.cache = c
+        new.hist = hist
+        return new
+
+    @torch.no_grad()
+    def extend(self, num_frames: int, actions: torch.Tensor | None = None,
+               callback: Callable[[int], None] | None = None) -> torch.Tensor:
+        """Ids ``[B, num_frames, h, w]``: every frame so far, generated up to ``num_frames``.
+        ``actions [B, >= num_frames, A]`` (pooled per latent frame) replace the conditioning's."""
+        have = len(self.frames)
+        if num_frames < max(have, 1) or (num_frames == have and have):
+            raise ValueError(f"the rollout already holds {have} latent frames; ask for more than that")
+        if actions is not None:
+            self.cond = dataclasses.replace(self.cond, actions=actions)
+            if self.uncond is not None:
+                self.uncond = dataclasses.replace(self.uncond, actions=actions)
+            self.hist.cond = self._both()
+        for c in (self.cond, self.uncond):
+            if c is not None and c.actions is not None and c.actions.shape[1] < num_frames:
+                raise ValueError(f"actions cover {c.actions.shape[1]} latent frames, the rollout {num_frames}")
+        cfg, (h, w), B = self.model.config, self.hw, self.B
+        S = h * w
+        calls = [0]
+
+        def tick() -> None:
+            if callback is not None:
+                callback(calls[0])
+            calls[0] += 1
+
+        factorized, Q = cfg.head == "factorized", len(cfg.fsq_levels) if cfg.head == "factorized" else 1
+        hist, dev = self.hist, self.cond.text.device
+        frame_token = torch.full((B * (2 if self.guided else 1), 1), -1, dtype=torch.long, device=dev)
+        for t in range(have, num_frames):
+            u = torch.stack([torch.rand(S, Q, generator=g, device=dev) for g in self.generators])  # [B, S, Q]
+            if self.decode == "parallel":
+                def predict(n: int, ids: torch.Tensor) -> torch.Tensor:
+                    tick()
+                    logits = hist.predict(self._twice(ids).reshape(-1, h, w), t)
+                    return self._mixed(logits.reshape(-1, S, cfg.num_logits))
+
+                ids = maskgit_frame(predict, u, cfg.mask_id, cfg.fsq_levels, factorized, self.settings,
+                                    raster_order=self.causal)
+                hist.commit(self._twice(ids.reshape(B, h, w)), t)
+            else:
+                def first() -> torch.Tensor:
+                    tick()
+                    return self._mixed(hist.feed(frame_token))
+
+                def feed(tok: torch.Tensor) -> torch.Tensor:
+                    tick()
+                    return self._mixed(hist.feed(self._twice(tok)[:, None]))
+
+                ids = raster_frame(first, feed, u, cfg.fsq_levels, factorized, self.settings)
+                hist.unfed.append(self._twice(ids[:, -1:]))  # the last id is fed with the next frame token
+            self.frames.append(ids.reshape(B, h, w))
+        return torch.stack(self.frames, 1)
+
+
 @torch.no_grad()
 def rollout(model: ARTransformer, context: torch.Tensor | None, num_frames: int, latent_shape: tuple[int, int],
             cond: Conditioning, uncond: Conditioning | None, settings: DecodeSettings,
@@ -273,78 +401,14 @@ def rollout(model: ARTransformer, context: torch.Tensor | None, num_frames: int,
     decodes in parallel only with one id per step (``settings.steps = h * w``), in raster order.
     ``use_cache=False`` recomputes the window at every pass (the benchmark baseline: the same ids while
     the rollout fits the window, see :class:`_FrameHistory`)."""
-    cfg = model.config
-    h, w = latent_shape
-    S, B = h * w, int(cond.text.shape[0])
+    run = Rollout(model, context, latent_shape, cond, uncond, settings, generators, window, decode=decode,
+                  use_cache=use_cache)
     k = 0 if context is None else int(context.shape[1])
-    causal = cfg.within_frame == "causal"
-    decode = decode or ("raster" if causal else "parallel")
-    if decode not in ("parallel", "raster"):
-        raise ValueError(f"decode must be 'parallel' or 'raster', got {decode!r}")
-    if decode == "raster" and not causal:
-        raise ValueError("raster decoding needs a within_frame='causal' model; this one is bidirectional")
-    if decode == "parallel" and causal and settings.steps != S:
-        raise ValueError(f"a causal model decodes in parallel one id per step: steps must be h*w = {S}, "
-                         f"got {settings.steps}")
-    if len(generators) != B:
-        raise ValueError(f"{len(generators)} generators for a batch of {B}")
-    if not isinstance(window, int) or window < 1:
-        raise ValueError(f"window must be an int >= 1, got {window!r}")
-    if k > window:
-        raise ValueError(f"{k} context latent frames exceed the window of {window}")
     if num_frames < max(k, 1):
         raise ValueError(f"num_frames {num_frames} is shorter than the {k} context frames")
-    if context is not None and tuple(context.shape[2:]) != (h, w):
-        raise ValueError(f"context frames are {tuple(context.shape[2:])}, the latent shape is {(h, w)}")
     for c in (cond, uncond):
         if c is not None and c.actions is not None and c.actions.shape[1] != num_frames:
             raise ValueError(f"actions cover {c.actions.shape[1]} latent frames, the rollout {num_frames}")
-
-    guided = uncond is not None and settings.guidance != 1.0
-    both = stack_branches(cond, uncond) if guided else cond
-    twice = (lambda x: torch.cat([x, x])) if guided else (lambda x: x)
-
-    def mixed(logits: torch.Tensor) -> torch.Tensor:
-        return guide(*logits.chunk(2), settings.guidance) if guided else logits
-
-    calls = [0]
-
-    def tick() -> None:
-        if callback is not None:
-            callback(calls[0])
-        calls[0] += 1
-
-    factorized, Q = cfg.head == "factorized", len(cfg.fsq_levels) if cfg.head == "factorized" else 1
-    dev = cond.text.device
-    frames = [] if context is None else list(context.long().unbind(1))
-    if decode == "parallel":
-        hist = _FrameHistory(model, both, window, use_cache)
-        for t, f in enumerate(frames):
-            hist.commit(twice(f), t)
-    else:
-        hist = _SlotHistory(model, both, window, (h, w), use_cache)
-        if context is not None:
-            hist.unfed.append(model.frame_slots(twice(context.long())))
-    frame_token = torch.full((B * (2 if guided else 1), 1), -1, dtype=torch.long, device=dev)
-    for t in range(k, num_frames):
-        u = torch.stack([torch.rand(S, Q, generator=g, device=dev) for g in generators])  # [B, S, Q]
-        if decode == "parallel":
-            def predict(n: int, ids: torch.Tensor) -> torch.Tensor:
-                tick()
-                return mixed(hist.predict(twice(ids).reshape(-1, h, w), t).reshape(-1, S, cfg.num_logits))
-
-            ids = maskgit_frame(predict, u, cfg.mask_id, cfg.fsq_levels, factorized, settings, raster_order=causal)
-            hist.commit(twice(ids.reshape(B, h, w)), t)
-        else:
-            def first() -> torch.Tensor:
-                tick()
-                return mixed(hist.feed(frame_token))
-
-            def feed(tok: torch.Tensor) -> torch.Tensor:
-                tick()
-                return mixed(hist.feed(twice(tok)[:, None]))
-
-            ids = raster_frame(first, feed, u, cfg.fsq_levels, factorized, settings)
-            hist.unfed.append(twice(ids[:, -1:]))  # the last id is fed with the next frame token
-        frames.append(ids.reshape(B, h, w))
-    return torch.stack(frames, 1)
+    if num_frames == k:
+        return context.long()
+    return run.extend(num_frames, callback=callback)

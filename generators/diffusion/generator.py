@@ -110,6 +110,11 @@ class DiffusionGenerator:
     def max_context_frames(self, temporal_compression: int) -> int:
         return 1 + (self.config.context_latents - 1) * temporal_compression
 
+    @property
+    def step_latents(self) -> int:
+        """Latent frames per closed-loop step that fall where :meth:`sample`'s chunks do."""
+        return self.config.chunk_latents - self.config.context_latents
+
     def _chunks(self, num_latent_frames: int) -> int:
         chunk, ctx = self.config.chunk_latents, self.config.context_latents
         return 1 + max(0, -(-(num_latent_frames - chunk) // (chunk - ctx)))
