@@ -447,7 +447,7 @@ def test_bundle_world_model_names_the_tokenizer_and_halves_the_weights(world_dir
 
     from safetensors import safe_open
 
-    from cosmos_lite.train.diffusion_task import bundle_world_model
+    from cosmos_lite.train.bundle import bundle_world_model
 
     shipped_tok = tmp_path / "tok-fp16"
     VideoTokenizer.from_pretrained(world_dir / "diffusion" / "tokenizer").save_pretrained(shipped_tok,
@@ -516,3 +516,27 @@ def test_negative_prompt_gets_the_light_check_not_the_violence_lexicon(world_dir
         gen(wm, prompt="rain, a car cuts in", negative_prompt="bleeding, lifeless, deformed, blurry")
     except GenerationBlocked as err:  # an untrained model's clip may fail the output checks, never the request
         assert err.stage != "request", err
+
+
+def test_bundle_world_model_joins_the_generators_of_several_runs(world_dir, tmp_path):
+    """Two runs' world models become one with both generators, in order, each naming its own tokenizer."""
+    from test_autoregressive import tiny_ar_world
+
+    from cosmos_lite.train.bundle import bundle_world_model
+
+    ar_dir = tiny_ar_world().save_pretrained(tmp_path / "ar")
+    cv, dv = tmp_path / "cv", tmp_path / "dv"
+    VideoTokenizer.from_pretrained(world_dir / "diffusion" / "tokenizer").save_pretrained(cv)
+    VideoTokenizer.from_pretrained(ar_dir / "autoregressive" / "tokenizer").save_pretrained(dv)
+    out = bundle_world_model([world_dir, ar_dir], tmp_path / "both", {"diffusion": str(cv), "autoregressive": str(dv)})
+    specs = json.loads((out / "world.json").read_text())["generators"]
+    assert [(s["name"], s["tokenizer"]) for s in specs] == [("diffusion", str(cv)), ("autoregressive", str(dv))]
+    wm = load(out, StubGuard())
+    assert list(wm.generators) == ["diffusion", "autoregressive"]
+    with pytest.raises(ValueError, match="not the tokenizer"):
+        bundle_world_model([world_dir, ar_dir], tmp_path / "bad", {"diffusion": str(dv), "autoregressive": str(dv)})
+    with pytest.raises(ValueError, match="repeat"):
+        bundle_world_model([ar_dir, ar_dir], tmp_path / "twice", str(dv))
+    with pytest.raises(ValueError, match="no bundled tokenizer named"):
+        bundle_world_model([world_dir, ar_dir], tmp_path / "half", {"diffusion": str(cv)})
+    assert not any((tmp_path / n).exists() for n in ("bad", "twice", "half"))

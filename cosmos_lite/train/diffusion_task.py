@@ -224,25 +224,3 @@ def world_model_of(model: DiT, tokenizer: VideoTokenizer, run: DiffusionRunConfi
 def export_world_model(model: DiT, tokenizer: VideoTokenizer, run: DiffusionRunConfig, out_dir: Path) -> Path:
     """A self-contained world-model directory (``WorldModel.save_pretrained``), its tokenizer copied in."""
     return world_model_of(model, tokenizer, run).save_pretrained(out_dir)
-
-
-def bundle_world_model(model_dir: str | Path, out_dir: str | Path, tokenizer: str,
-                       dtype: torch.dtype = torch.float16) -> Path:
-    """Repackage a trained world model (``RUN/final``) the way the package ships it: generator
-    weights cast to ``dtype`` (half the bytes; loading casts back) and each tokenizer referred to by
-    the bundled name ``tokenizer`` (e.g. ``"default-cv"``) instead of a copy.
-
-    Refuses unless ``tokenizer`` has the encoder and latent statistics each generator was trained
-    with (its latent space); the decoder may differ (``train tokenizer --finetune-decoder``)."""
-    from cosmos_lite.world import WorldModel
-
-    wm = WorldModel.from_pretrained(model_dir, guardrail=None)
-    named = VideoTokenizer.from_pretrained(tokenizer)
-    for name, own in wm.tokenizers.items():
-        a, b = own.encoder.state_dict(), named.encoder.state_dict()
-        if a.keys() != b.keys() or any(not torch.equal(a[k].float(), b[k].float()) for k in a) \
-                or own.config != named.config:
-            raise ValueError(f"{tokenizer!r} is not the tokenizer {model_dir} was trained with (encoder weights or "
-                             "config differ: another latent space)")
-        wm.tokenizers[name], wm.tokenizer_sources[name] = named, str(tokenizer)
-    return wm.save_pretrained(out_dir, dtype=dtype)

@@ -125,7 +125,7 @@ def recipe(budget: Budget, preset: str = "default-cv") -> TokenizerRunConfig:
 #     cosmos-lite tokenize data/scenes-64/manifest.jsonl --tokenizer default-cv --size 64x96 \
 #         --clip-frames 33 --stride 32 --fps 10 --out data/latents-64
 #     cosmos-lite train diffusion --recipe cpu --data data/latents-64 --out runs/dit
-#     python -c "from cosmos_lite.train.diffusion_task import bundle_world_model as b; \
+#     python -c "from cosmos_lite.train.bundle import bundle_world_model as b; \
 #         b('runs/dit/final', 'generators/diffusion/weights/default', 'default-cv')"
 #
 # (`bundle_world_model` casts the DiT to fp16 and points world.json at the bundled tokenizer,
@@ -141,7 +141,7 @@ def recipe(budget: Budget, preset: str = "default-cv") -> TokenizerRunConfig:
 #         --clip-frames 33 --stride 32 --fps 10 --out data/latents-64-mix
 #     cosmos-lite train diffusion --recipe cpu --data data/latents-64-mix --init-from bundled \
 #         --steps 3000 --lr 3e-4 --warmup-steps 50 --out runs/dit-mix
-#     python -c "from cosmos_lite.train.diffusion_task import bundle_world_model as b; \
+#     python -c "from cosmos_lite.train.bundle import bundle_world_model as b; \
 #         b('runs/dit-mix/final', 'cosmos_lite/weights/world', 'default-cv')"
 #     # then world.json's action_range = the scenes' ACTION_RANGE, the range it was trained on
 #
