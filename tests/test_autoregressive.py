@@ -650,7 +650,18 @@ def test_training_on_a_tokenize_directory_of_ids(tmp_path):
                                                                   val_every=0, ckpt_every=0, progress=False))
     assert fit(ARTask(run), run.train, tmp_path / "run", run.to_dict()).step == 2
     with pytest.raises(ValueError, match="holds 9-frame clips"):
-        ARTask(dataclasses.replace(run, data=dataclasses.replace(data, frames=5)))
+        ARTask(dataclasses.replace(run, data=dataclasses.replace(data, frames=13)))
+    # shorter clips are the first frames of the stored ones: exactly their encoding (causal tokenizer)
+    short = ShardStream(tmp_path / "ids", "ids", 0, 0, 2, frames=5).sample(0)
+    assert torch.equal(short["ids"], row["ids"][:2]) and torch.equal(short["actions"], row["actions"][:5])
+    from cosmos_lite.tokenizer import VideoTokenizer
+
+    tok = VideoTokenizer.from_pretrained(tmp_path / "tok")
+    clip = torch.rand(1, 3, 9, 32, 48) * 2 - 1
+    with torch.no_grad():
+        assert torch.equal(tok.encode(clip[:, :, :5])[0], tok.encode(clip)[0, :2])
+    with pytest.raises(ValueError, match="cannot cut 7-frame clips"):
+        ShardStream(tmp_path / "ids", "ids", 0, 0, 2, frames=7)
 
 
 def test_cli_train_autoregressive_then_generate_with_it(tmp_path, capsys):

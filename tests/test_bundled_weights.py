@@ -35,6 +35,16 @@ def test_bundled_tokenizer_reconstructs_a_held_out_scene():
     assert psnr(recon, clip.frames) > 18.0
 
 
+def test_bundled_discrete_tokenizer_reconstructs_a_held_out_scene():
+    tok = VideoTokenizer.from_pretrained("default-dv")
+    clip = render(Scenario.sample(2, split="test", duration=17 / 10 + 1e-6), 17, (64, 96), 10.0)
+    with torch.no_grad():
+        ids = tok.encode(frames_to_video(clip.frames))
+        recon = video_to_frames(tok.decode(ids, num_frames=17))
+    assert ids.shape == (1, 5, 8, 12) and not ids.is_floating_point()
+    assert psnr(recon, clip.frames) > 18.0
+
+
 def test_bundled_world_model_generates_offline():
     assert (bundled_world_model_dir() / "world.json").is_file()
     wm = WorldModel.from_pretrained(guardrail=None)

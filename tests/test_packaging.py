@@ -23,6 +23,19 @@ def test_import_is_light():
     assert out.stdout.strip() == "[]"
 
 
+def test_openmp_threads_sleep_while_waiting_unless_the_user_says_otherwise():
+    """Spinning OpenMP threads made generation ~16x slower beside one busy core (benchmarks/contention.py)."""
+    import os
+
+    code = "import os, cosmos_lite, torch; print(os.environ['OMP_WAIT_POLICY'])"
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.strip() == "PASSIVE"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env={**env, "OMP_WAIT_POLICY": "ACTIVE"})
+    assert out.stdout.strip() == "ACTIVE"
+
+
 def test_lazy_public_api_resolves():
     import cosmos_lite as cl
 

@@ -388,7 +388,7 @@ def test_train_diffusion_cli_on_tokenized_scenes_then_resume(world_dir, tmp_path
     other_tok = tmp_path / "other-tok"
     VideoTokenizer(TOK_PRESETS["tiny-cv"]).save_pretrained(other_tok)
     for bad, message in ((["--tokenizer", str(other_tok), "--frames", "9", "--size", "32x48"], "weights sha256 differ"),
-                         (["--tokenizer", tok, "--frames", "5", "--size", "32x48"], "holds 9-frame clips")):
+                         (["--tokenizer", tok, "--frames", "13", "--size", "32x48"], "holds 9-frame clips")):
         assert main(["train", "diffusion", "--out", str(tmp_path / "bad"), "--data", str(tmp_path / "lat"),
                      "--preset", "test", "--steps", "1", "--no-progress", *bad]) == 2
         assert message in capsys.readouterr().err

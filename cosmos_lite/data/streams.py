@@ -171,11 +171,17 @@ def scene_clip(seed: int, split: str, frames: int, size: tuple[int, int], fps: f
     """The :class:`~cosmos_lite.scenes.SceneClip` (frames, caption, actions, agent labels) of
     ``Scenario.sample(seed, split, behaviour=, salient=)``, sampled just long enough to hold the
     clip. The one way every trainer and evaluation turns a scene seed into a clip."""
-    from cosmos_lite.scenes import Scenario, render
+    from cosmos_lite.scenes import render
+
+    return render(scene_scenario(seed, split, frames, fps, behaviour, salient), frames, tuple(size), fps)
+
+
+def scene_scenario(seed: int, split: str, frames: int, fps: float, behaviour: str = "keep", salient: bool = False):
+    """The :class:`~cosmos_lite.scenes.Scenario` :func:`scene_clip` renders (its caption without the pixels)."""
+    from cosmos_lite.scenes import Scenario
 
     duration = max(frames / fps, 0.2) + 1e-6
-    sc = Scenario.sample(seed, split=split, duration=duration, behaviour=behaviour, salient=salient)
-    return render(sc, frames, tuple(size), fps)
+    return Scenario.sample(seed, split=split, duration=duration, behaviour=behaviour, salient=salient)
 
 
 def render_scene_clip(seed: int, split: str, frames: int, size: tuple[int, int], fps: float) -> np.ndarray:
@@ -220,10 +226,18 @@ class ShardStream(_PositionStream):
     the diffusion model, "ids" for the autoregressive one); sample n is fixed by (seed, n, rank)."""
 
     def __init__(self, root: str | Path, key: str, seed: int, start: int, batch_size: int, rank: int = 0,
-                 world_size: int = 1):
+                 world_size: int = 1, frames: int | None = None):
         from cosmos_lite.data.shards import TokenShards
 
         super().__init__(seed, start, batch_size, rank, world_size)
+        # frames: cut longer clips to their first `frames` video frames (see sample)
+        job = TokenShards(root).job
+        opts, t = job["options"], job["tokenizer"]["config"]["temporal_compression"]
+        self.frames = opts["clip_frames"] if frames is None else frames
+        if self.frames > opts["clip_frames"] or (self.frames - 1) % t:
+            raise ValueError(f"{root} holds {opts['clip_frames']}-frame clips: cannot cut {self.frames}-frame clips "
+                             f"from them (1 + k*{t} frames, at most {opts['clip_frames']})")
+        self.latent_frames = 1 + (self.frames - 1) // t
         if key not in _KIND:
             raise ValueError(f"key must be one of {sorted(_KIND)}, got {key!r}")
         self.key, self.shards = key, TokenShards(root)
@@ -236,9 +250,11 @@ class ShardStream(_PositionStream):
     def sample(self, index: int) -> dict:
         i = int(_sample_rng(self.seed, index, self.rank).integers(len(self.shards)))
         row = self.shards[i]
-        x = row[self.key]
+        # the tokenizer is causal in time: the first 1 + k latent frames of a clip are exactly the
+        # encoding of its first 1 + k*t video frames, so a long clip's start is a shorter clip
+        x = row[self.key][..., :self.latent_frames, :, :]  # latents [C, T, h, w] / ids [T, h, w]
         return {self.key: x.float() if self.key == "latents" else x, "caption": row["caption"],
-                "actions": row["actions"]}
+                "actions": row["actions"][:self.frames]}
 
 
 class EncodedSceneStream(_PositionStream):

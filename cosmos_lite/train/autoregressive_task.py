@@ -237,7 +237,7 @@ class ARTask:
         if d.source == "scenes":
             return EncodedSceneStream(partial(load_discrete_tokenizer, d.tokenizer), encode_ids, "ids", d.frames, d.size, d.fps, seed,
                                       start, batch_size, rank, world_size)
-        return ShardStream(d.source, "ids", seed, start, batch_size, rank, world_size)
+        return ShardStream(d.source, "ids", seed, start, batch_size, rank, world_size, frames=d.frames)
 
     def conditioning(self, captions: list[str], actions: torch.Tensor, device: torch.device,
                      keep_text: torch.Tensor | None = None, keep_actions: torch.Tensor | None = None) -> Conditioning:

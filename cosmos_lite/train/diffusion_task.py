@@ -87,9 +87,10 @@ def check_shards_match(root: str | Path, tokenizer: str, frames: int, size: tupl
         raise ValueError(f"{root} was tokenized with {job['tokenizer']['source']}, not with --tokenizer {tokenizer} "
                          "(weights sha256 differ)")
     opts = job["options"]
-    if opts["clip_frames"] != frames or tuple(opts["size"]) != tuple(size):
+    # longer clips are fine: their first `frames` frames are a clip of their own (causal tokenizer)
+    if opts["clip_frames"] < frames or tuple(opts["size"]) != tuple(size):
         raise ValueError(f"{root} holds {opts['clip_frames']}-frame clips at {opts['size'][0]}x{opts['size'][1]}; "
-                         f"this run expects {frames} frames at {size[0]}x{size[1]} (--frames / --size)")
+                         f"this run expects {frames} frames (at most that) at {size[0]}x{size[1]} (--frames / --size)")
 
 
 class DiffusionTask:
@@ -136,7 +137,7 @@ class DiffusionTask:
         if d.source == "scenes":
             return EncodedSceneStream(partial(load_continuous_tokenizer, d.tokenizer), encode_frames, "latents", d.frames, d.size, d.fps, seed,
                                       start, batch_size, rank, world_size)
-        return ShardStream(d.source, "latents", seed, start, batch_size, rank, world_size)
+        return ShardStream(d.source, "latents", seed, start, batch_size, rank, world_size, frames=d.frames)
 
     def conditioning(self, captions: list[str], actions: torch.Tensor, device: torch.device,
                      keep_text: torch.Tensor | None = None, keep_actions: torch.Tensor | None = None) -> Conditioning:
