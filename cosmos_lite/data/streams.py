@@ -35,7 +35,8 @@ def to_model(frames: np.ndarray) -> torch.Tensor:
     return frames_to_video(frames)[0]
 
 
-def _sample_rng(seed: int, index: int, rank: int) -> np.random.Generator:
+def _sample_rng(seed: int, index: int, rank: int = 0) -> np.random.Generator:
+    """The generator of global sample ``index`` (``rank`` only for streams that are per-process)."""
     return np.random.default_rng([seed, index, rank])
 
 
@@ -133,7 +134,12 @@ class VideoFolder(Dataset):
 
 
 class _PositionStream(IterableDataset):
-    """Samples ``start, start + 1, ...`` of this process, whole batches per worker round-robin."""
+    """Samples ``start, start + 1, ...`` of this process, whole batches per worker round-robin.
+
+    ``sample(g)`` gets a *global* index: local position p of rank r among W processes is sample
+    ``(p // B) * B * W + r * B + p % B``, so W processes at batch B see, step by step, the samples
+    of one process at batch B * W (same global batch, same data, whatever the process count).
+    With one process g = p."""
 
     def __init__(self, seed: int, start: int, batch_size: int, rank: int = 0, world_size: int = 1):
         if start < 0 or batch_size < 1 or not 0 <= rank < world_size:
@@ -150,7 +156,8 @@ class _PositionStream(IterableDataset):
         j = 0
         while True:
             if (j // self.batch_size) % nw == wid:
-                yield self.sample(self.start + j)
+                p, B = self.start + j, self.batch_size
+                yield self.sample((p // B) * B * self.world_size + self.rank * B + p % B)
             j += 1
 
 
@@ -163,7 +170,7 @@ class VideoFolderStream(_PositionStream):
         self.folder = folder
 
     def sample(self, index: int) -> torch.Tensor:
-        return self.folder.random_clip(_sample_rng(self.seed, index, self.rank))
+        return self.folder.random_clip(_sample_rng(self.seed, index))
 
 
 def scene_clip(seed: int, split: str, frames: int, size: tuple[int, int], fps: float, behaviour: str = "keep",
@@ -192,8 +199,8 @@ def render_scene_clip(seed: int, split: str, frames: int, size: tuple[int, int],
 class SceneStream(_PositionStream):
     """Synthetic driving clips rendered on the fly from the scenes ``split``.
 
-    Sample n of process ``rank`` renders scenario ``(seed * 7919 + n * world_size + rank) mod 1e9``
-    of the split, flipped horizontally with p = 0.5 when ``hflip``.
+    Global sample n renders scenario ``(seed * 7919 + n) mod 1e9`` of the split, flipped
+    horizontally with p = 0.5 when ``hflip``.
     """
 
     def __init__(self, frames: int, size: tuple[int, int], fps: float, seed: int, start: int, batch_size: int,
@@ -202,11 +209,11 @@ class SceneStream(_PositionStream):
         self.frames, self.size, self.fps, self.split, self.hflip = frames, tuple(size), fps, split, hflip
 
     def scene_seed(self, index: int) -> int:
-        return (self.seed * 7919 + index * self.world_size + self.rank) % _SCENE_SPLIT_SIZE
+        return (self.seed * 7919 + index) % _SCENE_SPLIT_SIZE
 
     def sample(self, index: int) -> torch.Tensor:
         frames = render_scene_clip(self.scene_seed(index), self.split, self.frames, self.size, self.fps)
-        if self.hflip and _sample_rng(self.seed, index, self.rank).random() < 0.5:
+        if self.hflip and _sample_rng(self.seed, index).random() < 0.5:
             frames = frames[:, :, ::-1]
         return to_model(frames)
 
@@ -248,7 +255,7 @@ class ShardStream(_PositionStream):
             raise ValueError(f"{root} holds no clips")
 
     def sample(self, index: int) -> dict:
-        i = int(_sample_rng(self.seed, index, self.rank).integers(len(self.shards)))
+        i = int(_sample_rng(self.seed, index).integers(len(self.shards)))
         row = self.shards[i]
         # the tokenizer is causal in time: the first 1 + k latent frames of a clip are exactly the
         # encoding of its first 1 + k*t video frames, so a long clip's start is a shorter clip
@@ -271,7 +278,7 @@ class EncodedSceneStream(_PositionStream):
     def sample(self, index: int) -> dict:
         if self._tok is None:
             self._tok = self.load()
-        seed = (self.seed * 7919 + index * self.world_size + self.rank) % _SCENE_SPLIT_SIZE
+        seed = (self.seed * 7919 + index) % _SCENE_SPLIT_SIZE
         clip = scene_clip(seed, "train", self.frames, self.size, self.fps)
         return {self.key: self.encode(self._tok, clip.frames), "caption": clip.caption,
                 "actions": torch.from_numpy(np.asarray(clip.actions, np.float32))}

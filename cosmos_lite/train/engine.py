@@ -105,7 +105,10 @@ def _make_accelerator(cfg: TrainConfig, find_unused: bool):
     if precision != cfg.mixed_precision:
         print("cosmos-lite train: this CPU has no native bf16 (AVX512-BF16/AMX); training in fp32 instead",
               file=sys.stderr, flush=True)
-    return Accelerator(mixed_precision=precision, gradient_accumulation_steps=cfg.grad_accum,
+    # cpu=True where there is no CUDA: without it, processes started by `accelerate launch` on a
+    # CPU-only machine do not join a gloo group and each trains alone (tests/test_distributed.py)
+    return Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=precision,
+                       gradient_accumulation_steps=cfg.grad_accum,
                        kwargs_handlers=[DistributedDataParallelKwargs(find_unused_parameters=find_unused)])
 
 
