@@ -116,7 +116,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     esub = ev.add_subparsers(dest="eval_command", metavar="MODEL")
     esub.required = True
     e = esub.add_parser("tokenizer", help="PSNR / SSIM, comparison PNG, rate-distortion vs H.264")
-    e.add_argument("--tokenizer", required=True, help="directory written by save_pretrained (e.g. RUN/final)")
+    e.add_argument("--tokenizer", required=True,
+                   help="directory written by save_pretrained (e.g. RUN/final) or a bundled name (default-dv, ...)")
     e.add_argument("--data", required=True, help="'scenes-test' or a folder of videos")
     e.add_argument("--out", required=True, help="output directory (metrics.json, comparison.png)")
     e.add_argument("--n", type=positive_int, default=8, help="clips (default 8)")
@@ -280,13 +281,16 @@ def _eval_tokenizer(args: argparse.Namespace) -> int:
 
     from cosmos_lite.eval.tokenizer import EvalSettings, evaluate, format_table
 
-    if not Path(args.tokenizer).is_dir():
+    from cosmos_lite.tokenizer import VideoTokenizer
+
+    tokenizer = VideoTokenizer.resolve(args.tokenizer)  # a directory or a bundled name (default-cv, ...)
+    if not tokenizer.is_dir():
         raise FileNotFoundError(f"{args.tokenizer}: no such tokenizer directory")
     if args.data != "scenes-test" and not Path(args.data).is_dir():
         raise FileNotFoundError(f"{args.data}: no such directory (use 'scenes-test' for the synthetic test split)")
     settings = EvalSettings(data=args.data, n=args.n, frames=args.frames, size=args.size, fps=args.fps,
                             h264=not args.no_h264)
-    result = evaluate(args.tokenizer, settings, args.out, device=args.device)
+    result = evaluate(str(tokenizer), settings, args.out, device=args.device)
     print(format_table(result))
     print(f"wrote {Path(args.out) / 'metrics.json'} and {Path(args.out) / 'comparison.png'}", file=sys.stderr)
     return 0
