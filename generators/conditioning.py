@@ -26,7 +26,8 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-__all__ = ["TextEncoder", "Conditioning", "stack_branches", "pool_actions", "ActionEmbedding"]
+__all__ = ["ActionEmbedding", "Conditioning", "TextEncoder", "pool_actions", "read_text_table", "save_text_table",
+           "stack_branches", "text_table_info"]
 
 
 # ----------------------------------------------------------------------------- text
@@ -39,6 +40,12 @@ class TextEncoder:
     hub model name. The model is loaded on first use. Each prompt's embedding (its real
     tokens only, ``[L_i, D]``) is cached, so a prompt is encoded once per encoder instance
     and a batch is the same whichever of its prompts were cached.
+
+    ``name_or_path`` may also be a text table (a ``.safetensors`` file from
+    :func:`save_text_table`): the embeddings of a fixed list of prompts, precomputed by a real
+    encoder, looked up instead of computed. It lets a machine without the encoder's files (the
+    one-shot GPU run, ``cosmos_lite.train.oneshot``) train on known captions; a prompt not in
+    the table is an error naming it.
     """
 
     def __init__(self, name_or_path: str | Path | None = None, max_length: int = 64,
@@ -49,6 +56,7 @@ class TextEncoder:
         if not isinstance(cache_size, int) or cache_size < 0:
             raise ValueError(f"cache_size must be an int >= 0, got {cache_size!r}")
         self.name_or_path, self._local = self._resolve(name_or_path)
+        self._is_table = self._local and self.name_or_path.endswith(TABLE_SUFFIX)
         self.max_length = max_length
         self.device = torch.device(device)
         self.cache_size = cache_size
@@ -56,6 +64,7 @@ class TextEncoder:
         self._config: Any = None
         self._tokenizer: Any = None
         self._model: Any = None
+        self._table: dict[str, Tensor] | None = None  # text table: prompt -> [L_i, D], read on first use
         self._lock = threading.Lock()
 
     @staticmethod
@@ -68,6 +77,10 @@ class TextEncoder:
         if not isinstance(name_or_path, (str, Path)):
             raise TypeError(f"name_or_path must be a str, Path or None, got {type(name_or_path).__name__}")
         path = Path(name_or_path).expanduser()
+        if path.suffix == TABLE_SUFFIX:
+            if not path.is_file():
+                raise FileNotFoundError(f"text table not found: {path}")
+            return str(path), True
         # Hub names look like relative paths ("org/model"), so a string is only a path when it
         # exists or is spelled like one; anything else is left to the hub (or its local cache).
         looks_local = isinstance(name_or_path, Path) or path.is_absolute() or str(name_or_path).startswith(
@@ -83,8 +96,15 @@ class TextEncoder:
     # -- loading ---------------------------------------------------------------------------
 
     @property
+    def is_table(self) -> bool:
+        """Whether prompts are looked up in a text table instead of encoded."""
+        return self._is_table
+
+    @property
     def config(self) -> Any:
         """The transformers config (read on its own, without loading weights)."""
+        if self.is_table:
+            raise ValueError(f"{self.name_or_path} is a text table: it has no transformers config")
         if self._config is None:
             from transformers import AutoConfig
 
@@ -94,18 +114,34 @@ class TextEncoder:
     @property
     def dim(self) -> int:
         """Embedding width D (the encoder's hidden size)."""
+        if self.is_table:
+            from safetensors import safe_open
+
+            text_table_info(self.name_or_path)  # a clear error for a file that is no table
+            with safe_open(self.name_or_path, "pt") as f:
+                return int(f.get_slice("emb").get_shape()[1])
         return int(self.config.hidden_size)
 
     @property
     def model(self) -> nn.Module:
         """The encoder module (loads it if needed)."""
+        if self.is_table:
+            raise ValueError(f"{self.name_or_path} is a text table: it has no encoder module")
         self.load()
         return self._model
 
     def load(self) -> None:
         """Load tokenizer and weights now instead of on the first :meth:`encode`."""
         with self._lock:
-            if self._model is not None:
+            if self._model is not None or self._table is not None:
+                return
+            if self.is_table:
+                made = text_table_info(self.name_or_path)["max_length"]
+                if made != self.max_length:
+                    # the table holds prompts cut at its own max_length; another one would differ silently
+                    raise ValueError(f"{self.name_or_path}: a text table made with max_length {made}, asked for "
+                                     f"{self.max_length}")
+                self._table = read_text_table(self.name_or_path)
                 return
             from cosmos_lite.pretrained import load_text_model
 
@@ -160,6 +196,13 @@ class TextEncoder:
     def _run(self, prompts: list[str]) -> list[Tensor]:
         """Encode ``prompts`` and return each one's real-token states ``[L_i, D]``."""
         self.load()
+        if self._table is not None:
+            unknown = [p for p in prompts if p not in self._table]
+            if unknown:
+                raise ValueError(f"prompt {unknown[0]!r} is not in the text table {self.name_or_path} "
+                                 f"({len(self._table)} prompts; {len(unknown)} of this batch missing): "
+                                 "prepare the table with every caption the run uses")
+            return [self._table[p].to(self.device).float() for p in prompts]
         tok = self._tokenizer
         # With an attention mask, padding does not change the states of real tokens, so one
         # padded batch gives each prompt what it would get alone; without a pad token (GPT-style
@@ -182,6 +225,69 @@ class TextEncoder:
     def __repr__(self) -> str:
         return (f"TextEncoder({self.name_or_path!r}, max_length={self.max_length}, device={str(self.device)!r}, "
                 f"cached={len(self._cache)})")
+
+
+TABLE_SUFFIX = ".safetensors"
+TABLE_FORMAT = "cosmos-lite-text-table/1"
+
+
+def save_text_table(encoder: TextEncoder, prompts: Sequence[str], path: str | Path,
+                    extra: dict[str, Any] | None = None) -> Path:
+    """Write ``encoder``'s embeddings of ``prompts`` (deduplicated, order kept) to a text table
+    at ``path`` (atomically): each prompt's real tokens only, packed end to end in float16
+    ([sum L_i, D] plus offsets; no padding: a 31-token scene caption takes 23 KiB at D = 384, so
+    ~700 fit in 16 MiB). ``extra`` (JSON) is stored beside them, for the caller to check what the
+    table was made for."""
+    import json
+
+    from safetensors.torch import save_file
+
+    from cosmos_lite.pretrained import atomic_write
+
+    path = Path(path)
+    if path.suffix != TABLE_SUFFIX:
+        raise ValueError(f"a text table must be a {TABLE_SUFFIX} file, got {path}")
+    unique = list(dict.fromkeys(prompts))
+    if not unique:
+        raise ValueError("no prompts to put in the text table")
+    emb, mask = encoder.encode(unique)
+    rows = [emb[i][mask[i]] for i in range(len(unique))]
+    lengths = torch.tensor([0] + [r.shape[0] for r in rows], dtype=torch.int64)
+    tensors = {"emb": torch.cat(rows).to(torch.float16).contiguous(), "offsets": lengths.cumsum(0)}
+    meta = {"format": TABLE_FORMAT, "encoder": encoder.name_or_path, "max_length": str(encoder.max_length),
+            "prompts": json.dumps(unique), "extra": json.dumps(extra or {})}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, lambda p: save_file(tensors, str(p), metadata=meta))
+
+
+def text_table_info(path: str | Path) -> dict[str, Any]:
+    """The metadata of a text table: ``prompts`` (list), ``encoder``, ``max_length``, ``extra``."""
+    import json
+
+    from safetensors import SafetensorError, safe_open
+
+    try:
+        with safe_open(str(path), "pt") as f:
+            meta = f.metadata() or {}
+    except (SafetensorError, OSError) as err:
+        raise ValueError(f"{path}: not a readable text table ({err})") from None
+    if meta.get("format") != TABLE_FORMAT:
+        raise ValueError(f"{path}: not a text table (format {meta.get('format')!r}, expected {TABLE_FORMAT!r})")
+    return {"prompts": json.loads(meta["prompts"]), "encoder": meta["encoder"], "max_length": int(meta["max_length"]),
+            "extra": json.loads(meta["extra"])}
+
+
+def read_text_table(path: str | Path) -> dict[str, Tensor]:
+    """prompt -> its embedding ``[L_i, D]`` (float16, as stored) of a text table."""
+    from safetensors.torch import load_file
+
+    prompts = text_table_info(path)["prompts"]
+    t = load_file(str(path))
+    emb, off = t["emb"], t["offsets"].tolist()
+    if len(off) != len(prompts) + 1 or off[-1] != emb.shape[0]:
+        raise ValueError(f"{path}: text table is inconsistent ({len(prompts)} prompts, {len(off)} offsets, "
+                         f"{emb.shape[0]} token rows)")
+    return {p: emb[off[i]:off[i + 1]] for i, p in enumerate(prompts)}
 
 
 # ----------------------------------------------------------------------------- one batch of conditions

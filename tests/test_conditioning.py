@@ -179,3 +179,33 @@ def test_action_embedding() -> None:
     assert (emb(a) == 0).all()
     with pytest.raises(ValueError, match=r"\[B, T, 2\]"):
         emb(torch.zeros(1, 9, 3))
+
+
+# ----------------------------------------------------------------------------- text tables
+
+
+def test_text_table_lookup_equals_the_encoder(encoder: TextEncoder, tmp_path: Path) -> None:
+    from cosmos_lite.generators.conditioning import save_text_table, text_table_info
+
+    path = save_text_table(encoder, [LONG, SHORT, "", SHORT], tmp_path / "t.safetensors", extra={"why": "test"})
+    assert text_table_info(path)["prompts"] == [LONG, SHORT, ""] and text_table_info(path)["extra"] == {"why": "test"}
+    table = TextEncoder(path)
+    assert table.is_table and table.dim == 384 and table._table is None  # the header alone answered
+    emb, mask = table.encode([SHORT, "", LONG])
+    ref, ref_mask = encoder.encode([SHORT, "", LONG])
+    assert torch.equal(mask, ref_mask)
+    assert torch.equal(emb, ref.half().float())  # the encoder's output, stored in float16
+    assert emb.dtype == torch.float32 and not emb.is_inference()
+    with pytest.raises(ValueError, match="prompt 'a cat' is not in the text table"):
+        table.encode([SHORT, "a cat"])
+    with pytest.raises(ValueError, match="made with max_length 64, asked for 8"):
+        TextEncoder(path, max_length=8).encode([SHORT])
+    with pytest.raises(ValueError, match="is a text table: it has no"):
+        _ = table.config
+    with pytest.raises(FileNotFoundError, match="text table not found"):
+        TextEncoder(tmp_path / "missing.safetensors")
+    (tmp_path / "junk.safetensors").write_bytes(b"junk")
+    with pytest.raises(ValueError, match="not a readable text table"):
+        TextEncoder(tmp_path / "junk.safetensors").encode([SHORT])
+    with pytest.raises(ValueError, match="must be a .safetensors file"):
+        save_text_table(encoder, [SHORT], tmp_path / "t.bin")

@@ -157,3 +157,35 @@ def test_written_video_gets_the_umask_mode_not_the_private_temp_mode(tmp_path):
     mask = os.umask(0)
     os.umask(mask)
     assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask
+
+
+def test_raw_clips_read_like_ffv1_without_pyav(tmp_path):
+    """Raw .npz clips: the same grid, range, resampling, chunk and resize rules as a decoded
+    lossless file, and no PyAV (the one-shot GPU machine has none)."""
+    import subprocess
+    import sys
+
+    clip = _clip(20)
+    raw = write_video(tmp_path / "a.npz", clip, fps=10)
+    mkv = write_video(tmp_path / "a.mkv", clip, fps=10, lossless=True)
+    info, ref = probe_video(raw), probe_video(mkv)
+    assert (info.width, info.height, info.num_frames, info.fps, info.codec) == (ref.width, ref.height, 20, 10, "raw")
+    for kw in ({}, {"start": 7, "num_frames": 9}, {"fps": 5}, {"fps": 20, "start": 5, "num_frames": 6}):
+        a, fa = read_video(raw, **kw)
+        b, fb = read_video(mkv, **kw)
+        assert fa == fb and np.array_equal(a, b), kw
+    assert [len(c) for c in iter_video(raw, chunk_frames=7)] == [7, 7, 6]
+    assert np.array_equal(read_video(raw, size=(18, 26))[0], resize_frames(clip, (18, 26)))
+    with pytest.raises(VideoError, match=r"asked for frames \[15, 25\)"):
+        read_video(raw, start=15, num_frames=10)
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    with pytest.raises(VideoError, match="bad.npz: not a raw clip"):
+        probe_video(tmp_path / "bad.npz")
+    np.savez(tmp_path / "float.npz", frames=clip.astype(np.float32), fps=10.0)
+    with pytest.raises(VideoError, match="must be uint8"):
+        read_video(tmp_path / "float.npz")
+    code = ("import sys\nclass B:\n def find_spec(self, n, p=None, t=None):\n  "
+            "if n == 'av': raise ImportError('no av')\nsys.meta_path.insert(0, B())\n"
+            f"from cosmos_lite.data.io import read_video\nassert read_video({str(raw)!r})[0].shape == (20, 36, 52, 3)")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr

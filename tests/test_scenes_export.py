@@ -174,3 +174,24 @@ def test_export_cli_behaviour_and_salient_flags(tmp_path, capsys):
     assert main(["scenes", "export", "--n", "1", "--frames", "8", "--size", "32x48", "--out", str(tmp_path / "z"),
                  "--behaviour", "zigzag"]) == 2
     assert "unknown ego behaviour" in capsys.readouterr().err
+
+
+def test_raw_export_cli_flag(unbroken, tmp_path, capsys):
+    """--raw writes .npz clips of exactly the rendered frames (the lossy mp4's scenes), readable
+    by the one video reader, so a tokenize job or a tokenizer --data folder takes them as they are."""
+    from cosmos_lite.cli import main
+    from cosmos_lite.data.io import read_video
+    from cosmos_lite.scenes import render
+
+    d = tmp_path / "raw"
+    assert main(["scenes", "export", "--n", "2", "--frames", "8", "--size", "32x48", "--split", "val",
+                 "--seed-offset", "5", "--out", str(d), "--raw"]) == 0
+    rows = [json.loads(line) for line in (d / MANIFEST).read_text().splitlines()]
+    assert [r["file"] for r in rows] == ["clips/val_000000005.npz", "clips/val_000000006.npz"]
+    old = [json.loads(line) for line in (unbroken / MANIFEST).read_text().splitlines()][:2]
+    assert [r["caption"] for r in rows] == [r["caption"] for r in old]
+    settings = dataclasses.replace(SETTINGS, raw=True)
+    frames, fps = read_video(d / rows[1]["file"])
+    assert fps == 10.0 and np.array_equal(frames, render(settings.scenario(1), 8, (32, 48), 10.0).frames)
+    with pytest.raises(ValueError, match="give raw or lossless, not both"):
+        ExportSettings(8, 32, 48, 10.0, "train", lossless=True, raw=True)

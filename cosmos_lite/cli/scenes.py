@@ -25,6 +25,8 @@ def register(sub) -> None:
     e.add_argument("--seed-offset", type=int, default=0, help="first split seed (clip i uses offset + i)")
     e.add_argument("--limit", type=int, default=None, help="render at most this many missing clips in this run")
     e.add_argument("--lossless", action="store_true", help="FFV1 .mkv instead of H.264 .mp4")
+    e.add_argument("--raw", action="store_true", help="raw uint8 frames (.npz) instead of video: exact, and "
+                   "readable without PyAV/FFmpeg (about 8x the bytes of H.264)")
     e.add_argument("--behaviour", default="keep", help="ego manoeuvre per clip: keep, mix (30%% keep), or one of "
                    "lane_change_left/right, swerve_left/right, drift_left/right, hard_brake, accelerate, random")
     e.add_argument("--salient", action="store_true", help="place each event near and in view (clearly visible)")
@@ -44,7 +46,7 @@ def _export(args) -> int:
 
     h, w = args.size
     settings = ExportSettings(args.frames, h, w, args.fps, args.split, args.seed_offset, args.lossless,
-                              args.behaviour, args.salient)
+                              args.behaviour, args.salient, args.raw)
     res = export(args.out, args.n, settings, workers=args.workers, limit=args.limit)
     if res.rendered:
         state = "complete" if res.complete else f"{res.total - res.skipped - res.rendered} clips still missing"

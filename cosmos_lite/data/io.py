@@ -9,6 +9,11 @@ constant rate, which is what a model that assumes a fixed frame interval needs.
 Reading a range seeks to the keyframe before ``start`` instead of decoding the
 whole file, and :func:`iter_video` yields chunks from one decode pass so long
 videos can be streamed with bounded memory.
+
+Raw clips (``.npz``: ``frames`` uint8 ``[T, H, W, 3]`` + ``fps``, uncompressed) read and
+write through the same functions without PyAV: machines without FFmpeg (the one-shot GPU
+run, ``cosmos_lite.train.oneshot``) export, tokenize and train on them; they are bit-exact
+and cost ~1 MB per second of 128x192 video at 10 fps.
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from typing import Iterator, Literal
 import numpy as np
 
 ResizeMode = Literal["crop", "pad", "stretch"]
-VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v")
+RAW_SUFFIX = ".npz"  # a raw clip (see the module docstring)
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".webm", ".avi", ".m4v", RAW_SUFFIX)
 
 
 class VideoError(ValueError):
@@ -93,8 +99,62 @@ def _count_frames(container, stream) -> int:
     return count
 
 
+def _is_raw(path: str | os.PathLike) -> bool:
+    return Path(path).suffix.lower() == RAW_SUFFIX
+
+
+def _raw_header(path: str | os.PathLike) -> tuple[tuple[int, ...], float]:
+    """(shape of ``frames``, fps) of a raw clip, reading the array header only."""
+    import zipfile
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file")
+    try:
+        with zipfile.ZipFile(p) as zf:
+            with zf.open("frames.npy") as f:
+                version = np.lib.format.read_magic(f)
+                read = np.lib.format.read_array_header_1_0 if version == (1, 0) else np.lib.format.read_array_header_2_0
+                shape, _, dtype = read(f)
+            with zf.open("fps.npy") as f:
+                fps = float(np.lib.format.read_array(f))
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as err:
+        raise VideoError(f"{p}: not a raw clip (an .npz with frames and fps: {err})") from None
+    if dtype != np.uint8 or len(shape) != 4 or shape[-1] != 3 or shape[0] == 0:
+        raise VideoError(f"{p}: raw clip frames must be uint8 [T, H, W, 3] with T >= 1, got {dtype} {list(shape)}")
+    if not (fps > 0 and math.isfinite(fps)):
+        raise VideoError(f"{p}: raw clip fps must be a positive number, got {fps}")
+    return tuple(int(v) for v in shape), fps
+
+
+def _iter_raw(path, start: int, num_frames: int | None, chunk_frames: int, size, resize_mode: ResizeMode,
+              fps: float | None) -> Iterator[np.ndarray]:
+    """:func:`iter_video` of a raw clip: the same constant-rate grid rule, no decoder."""
+    shape, src_rate = _raw_header(path)
+    rate = fps or src_rate
+    eps = 0.25 / max(rate, src_rate)
+    # grid frame i shows source frame floor(i / rate * src_rate); the grid ends with the last source frame
+    total = math.floor(shape[0] / src_rate * rate - eps) + 1
+    if start >= total:
+        raise VideoError(f"{path}: no frames decoded at or after frame {start}")
+    end = total if num_frames is None else start + num_frames
+    if end > total:
+        raise VideoError(f"{path}: asked for frames [{start}, {end}) but the video ends after {total} frames "
+                         f"at {rate:g} fps")
+    with np.load(path) as z:
+        frames = z["frames"]
+    idx = np.minimum(np.floor(np.arange(start, end) / rate * src_rate + eps).astype(np.int64), shape[0] - 1)
+    for k in range(0, len(idx), chunk_frames):
+        chunk = frames[idx[k:k + chunk_frames]]
+        yield resize_frames(chunk, size, resize_mode) if size is not None else chunk
+
+
 def probe_video(path: str | os.PathLike) -> VideoInfo:
     """Metadata without decoding pixels."""
+    if _is_raw(path):
+        (t, h, w, _), fps = _raw_header(path)
+        return VideoInfo(path=str(path), width=w, height=h, fps=fps, num_frames=t, duration=t / fps, codec="raw",
+                         pix_fmt="rgb24")
     container = _open(path)
     try:
         stream = container.streams.video[0]
@@ -195,8 +255,6 @@ def iter_video(
     ``start``/``num_frames`` index the constant-rate grid at ``fps`` (default:
     the stream's average rate). Asking for frames past the end raises.
     """
-    import av
-
     if start < 0:
         raise ValueError(f"start must be >= 0, got {start}")
     if num_frames is not None and num_frames <= 0:
@@ -206,6 +264,10 @@ def iter_video(
     if fps is not None and not (fps > 0 and math.isfinite(fps)):
         raise ValueError(f"fps must be a positive number, got {fps}")
     _check_size(size)
+    if _is_raw(path):
+        yield from _iter_raw(path, start, num_frames, chunk_frames, size, resize_mode, fps)
+        return
+    import av
 
     container = _open(path)
     try:
@@ -302,7 +364,9 @@ def read_video(
         iter_video(path, start=start, num_frames=num_frames, size=size, resize_mode=resize_mode, fps=fps,
                    chunk_frames=256)
     )
-    if fps is None:
+    if fps is None and _is_raw(path):
+        fps = _raw_header(path)[1]
+    elif fps is None:
         # Header only: probe_video would also count frames, demuxing the file a second time.
         container = _open(path)
         try:
@@ -409,6 +473,25 @@ class VideoWriter:
             self.abort()
 
 
+def write_raw_clip(path: str | os.PathLike, frames: np.ndarray, fps: float) -> Path:
+    """Write uint8 ``[T, H, W, 3]`` frames as a raw clip (``.npz``, uncompressed), atomically."""
+    from cosmos_lite.pretrained import atomic_write
+
+    _check_frames(frames)
+    path = Path(path)
+    if path.suffix.lower() != RAW_SUFFIX:
+        raise ValueError(f"{path}: a raw clip needs a {RAW_SUFFIX} file name")
+    if not (fps > 0 and math.isfinite(fps)):
+        raise ValueError(f"fps must be a positive number, got {fps}")
+
+    def save(tmp: Path) -> None:
+        with open(tmp, "wb") as f:  # a file object: np.savez would append .npz to the temp name
+            np.savez(f, frames=np.ascontiguousarray(frames), fps=np.float64(fps))
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return atomic_write(path, save)
+
+
 def write_video(
     path: str | os.PathLike,
     frames: np.ndarray,
@@ -417,8 +500,11 @@ def write_video(
     lossless: bool = False,
     crf: int = 18,
 ) -> Path:
-    """Write uint8 ``[T, H, W, 3]`` frames in one go (see :class:`VideoWriter`)."""
+    """Write uint8 ``[T, H, W, 3]`` frames in one go (see :class:`VideoWriter`); a ``.npz`` path
+    writes a raw clip (:func:`write_raw_clip`, exact, so ``lossless`` and ``crf`` do not apply)."""
     _check_frames(frames)
+    if _is_raw(path):
+        return write_raw_clip(path, frames, fps)
     writer = VideoWriter(path, fps, lossless=lossless, crf=crf)
     with writer:
         writer.write(frames)

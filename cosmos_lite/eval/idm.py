@@ -150,7 +150,8 @@ class InverseDynamics(Pretrained, nn.Module):
     def predict(self, frames: np.ndarray) -> np.ndarray:
         """Actions of one clip: uint8 ``[T, H, W, 3]`` (T >= 2, any size; resized to the config
         size) -> float32 ``[T, 2]`` (acceleration m/s^2, curvature 1/m, + = left)."""
-        x = prepare_frames(frames, self.config.size, min_frames=2)
+        # on the model's device: the IDM is validated on a GPU during training
+        x = prepare_frames(frames, self.config.size, min_frames=2).to(next(self.parameters()).device)
         was_training = self.training
         self.eval()
         try:

@@ -310,8 +310,9 @@ class SceneReader(Pretrained, nn.Module):
     # ------------------------------------------------------------------ inference
 
     def prepare(self, frames: np.ndarray) -> torch.Tensor:
-        """uint8 ``[T, H, W, 3]`` -> float ``[1, T, 3, h, w]`` in [-1, 1] at the config size."""
-        return prepare_frames(frames, self.config.size)
+        """uint8 ``[T, H, W, 3]`` -> float ``[1, T, 3, h, w]`` in [-1, 1] at the config size, on the
+        model's device (a reader validated on a GPU during training)."""
+        return prepare_frames(frames, self.config.size).to(next(self.parameters()).device)
 
     def _eval_mode(self, fn):
         was_training = self.training

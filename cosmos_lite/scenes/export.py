@@ -1,9 +1,10 @@
-"""Dataset export: many clips as mp4 + a JSONL manifest, parallel and resumable.
+"""Dataset export: many clips as mp4 (or raw .npz) + a JSONL manifest, parallel and resumable.
 
 Layout of an export directory::
 
     DIR/export.json          settings (frames, size, fps, split, seed offset, codec, ego behaviour, salient)
-    DIR/clips/<name>.mp4     one video per clip (written atomically by cosmos_lite.data.io)
+    DIR/clips/<name>.mp4     one video per clip (written atomically by cosmos_lite.data.io;
+                             .mkv when lossless, .npz raw frames when raw: no codec needed to read them)
     DIR/clips/<name>.json    that clip's manifest row, written atomically after the video
     DIR/manifest.jsonl       all finished rows in clip order, rebuilt at the end of every run
 
@@ -45,6 +46,7 @@ class ExportSettings:
     lossless: bool = False
     behaviour: str = "keep"  # ego behaviour of every clip, or "mix" (see Scenario.sample)
     salient: bool = False  # events placed to be seen clearly (see Scenario.sample)
+    raw: bool = False  # raw uint8 frames (.npz, exact, ~8x the bytes of H.264): readable without PyAV
 
     def __post_init__(self) -> None:
         if self.split not in SPLIT_BASE:
@@ -65,6 +67,10 @@ class ExportSettings:
                              f"{', '.join(BEHAVIOURS + ('mix',))}")
         if not isinstance(self.salient, bool):
             raise ValueError(f"salient must be true or false, got {self.salient!r}")
+        if not isinstance(self.raw, bool):
+            raise ValueError(f"raw must be true or false, got {self.raw!r}")
+        if self.raw and self.lossless:
+            raise ValueError("raw clips are already exact: give raw or lossless, not both")
 
     def scenario(self, index: int) -> Scenario:
         """The scenario of clip ``index``."""
@@ -73,7 +79,9 @@ class ExportSettings:
 
     @property
     def suffix(self) -> str:
-        return ".mkv" if self.lossless else ".mp4"
+        from cosmos_lite.data.io import RAW_SUFFIX
+
+        return RAW_SUFFIX if self.raw else ".mkv" if self.lossless else ".mp4"
 
     def clip_name(self, index: int) -> str:
         return f"{self.split}_{self.seed_offset + index:09d}"

@@ -373,6 +373,8 @@ def degrade_clips(x: torch.Tensor) -> torch.Tensor:
     torch's global RNG (the engine checkpoints it, so resumes stay exact)."""
     b, t, _, h, w = x.shape
     x = x.float()
+    # Draws on the CPU generator, moved to the clips' device: the same stream on a CPU and a GPU.
+    dev = x.device
 
     def u(lo: float, hi: float, *shape: int) -> torch.Tensor:
         return lo + (hi - lo) * torch.rand(b, *shape)
@@ -391,16 +393,16 @@ def degrade_clips(x: torch.Tensor) -> torch.Tensor:
                                   antialias=True, align_corners=False)
             clip = F.interpolate(small, size=(h, w), mode="bilinear", align_corners=False)
         if sigma[i] > 0:
-            clip = gaussian_blur(clip, sigma[i].expand(t))
+            clip = gaussian_blur(clip, sigma[i].expand(t).to(dev))
         out.append(clip)
     x = torch.stack(out)  # [B, T, 3, H, W]
     mean = x.mean(dim=(1, 2, 3, 4), keepdim=True)
-    x = (x - mean) * u(0.92, 1.08, 1, 1, 1, 1) + mean  # contrast
+    x = (x - mean) * u(0.92, 1.08, 1, 1, 1, 1).to(dev) + mean  # contrast
     gain = u(0.92, 1.08, 1, 1, 1, 1) * u(0.97, 1.03, 1, 3, 1, 1)  # brightness and a slight colour cast
     flicker = 1 + u(-0.03, 0.03, t, 1, 1, 1) * coin(0.2)[:, None, None, None, None]
-    x = (x + 1) * gain * flicker - 1  # scale light, not the [-1, 1] offset
+    x = (x + 1) * gain.to(dev) * flicker.to(dev) - 1  # scale light, not the [-1, 1] offset
     noise = u(0.0, 0.06, 1, 1, 1, 1) * coin(0.5)[:, None, None, None, None]
-    x = x + noise * torch.randn(x.shape)
+    x = x + noise.to(dev) * torch.randn(x.shape).to(dev)
     return x.clamp(-1, 1)
 
 
