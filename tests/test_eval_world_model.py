@@ -71,7 +71,7 @@ def test_evaluate_writes_metrics_with_stable_keys_sheets_and_plot(world_dir, tmp
     assert "true_sign_accuracy" in metrics["instruments"]["idm"]
     assert g["failures"]["clips"] == 12 and len(g["stutter"]["generated_profile"]) == 4
     assert g["drift"]["frames"] == 13 and g["events"]["clips"] == 2
-    for png in ("curves.png", "prediction_diffusion.png", "prompts_diffusion.png"):
+    for png in ("curves.png", "prediction_diffusion.png", "prompts_diffusion.png", "steering_diffusion.png"):
         assert (tmp_path / png).stat().st_size > 500
     from cosmos_lite.eval.world import format_table
 
@@ -304,6 +304,11 @@ def test_closest_replay_credits_an_oracle_and_not_a_model_that_ignores_actions(w
     monkeypatch.setattr(WorldModel, "generate", blind)
     b = evaluate_world_model(world_dir, tmp_path / "blind", st, instruments=stubs())["generators"]["diffusion"]
     assert b["actions"]["closest_replay"] <= 0.5  # left and right clips are identical: one turn at most
+    # the steering sheet: per start, generated left / straight / right and the simulator's left and right
+    import struct
+
+    height = struct.unpack(">I", (tmp_path / "oracle" / "steering_diffusion.png").read_bytes()[20:24])[0]  # IHDR
+    assert height == min(st.steering, st.png_clips) * (11 + 5 * (SIZE[0] + 2))
 
 
 def _only_steering_prediction(run):

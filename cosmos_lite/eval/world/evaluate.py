@@ -201,8 +201,9 @@ def measure_prediction(run: _Run) -> tuple[dict, list[dict]]:
             "per_clip": rows}, clips
 
 
-def measure_actions(run: _Run, clips: list[dict], idm) -> dict:
-    """IDM on generated clips vs the commanded actions, its validity on the true clips, closest replay."""
+def measure_actions(run: _Run, clips: list[dict], idm) -> tuple[dict, list[dict]]:
+    """IDM on generated clips vs the commanded actions, its validity on the true clips, closest replay;
+    and the steering sheet's clips (left / straight / right from one start, with the simulator's)."""
     from cosmos_lite.scenes import replay
 
     cond = run.st.cond_frames
@@ -226,7 +227,7 @@ def measure_actions(run: _Run, clips: list[dict], idm) -> dict:
     out = {"generated": follow("generated"), "true_clips": follow("truth"), "tokenizer_clips": follow("recon")}
     out["sign_accuracy"] = out["generated"]["sign_accuracy"]
 
-    rows = []
+    rows, sheet = [], []
     c = run.st.curvature
     for i in range(run.st.steering):
         clip = run.scene(i)
@@ -245,9 +246,13 @@ def measure_actions(run: _Run, clips: list[dict], idm) -> dict:
             r[f"closer_{side}"] = clip_mse(gens[side][cond:], sims[side][cond:]) < \
                 clip_mse(gens[side][cond:], sims[other][cond:])
         rows.append(r)
+        if i < run.st.png_clips:  # the sheet's middle row: straight on from the same start
+            gens["straight"] = run.generate(clip.caption, i, video=truth[:cond],
+                                            actions=steering_actions(clip.actions, cond, 0.0))
+            sheet.append({"caption": clip.caption, "generated": gens, "simulated": sims})
     out["closest_replay"] = _mean(float(r[f"closer_{s}"]) for r in rows for s in ("left", "right"))
     out["steering"] = {"clips": len(rows), "curvature": c, "per_clip": rows}
-    return out
+    return out, sheet
 
 
 def measure_events(run: _Run, reader, prompted_event_found) -> tuple[dict, list[dict]]:
@@ -397,7 +402,7 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path, sett
 
     from cosmos_lite.world import WorldModel
 
-    from .report import curves_plot, prediction_sheet, prompt_sheet
+    from .report import curves_plot, prediction_sheet, prompt_sheet, steering_sheet
 
     if model_dir is not None and not Path(model_dir).is_dir():
         raise FileNotFoundError(f"{model_dir}: no such world-model directory (expected one written by "
@@ -409,7 +414,7 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path, sett
         check_cond_frames(st.cond_frames, st.frames or spec.frames, wm.tokenizers[name].config.temporal_compression,
                           wm.generator(name).max_context_frames(wm.tokenizers[name].config.temporal_compression))
     instruments = instruments or Instruments.bundled()
-    per_gen = st.n * 2 + st.steering * 2 + st.prompts + (12 if st.failures else 0) + st.drift
+    per_gen = st.n * 2 + st.steering * 2 + min(st.steering, st.png_clips) + st.prompts + (12 if st.failures else 0) + st.drift
     bar = tqdm(total=per_gen * len(wm.generators), desc="eval world-model", unit="clip", disable=not st.progress)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -422,7 +427,7 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path, sett
         bar.set_postfix_str(f"{name}: prediction")
         r["prediction"], clips = measure_prediction(run)
         bar.set_postfix_str(f"{name}: actions")
-        r["actions"] = measure_actions(run, clips, instruments.idm)
+        r["actions"], steering = measure_actions(run, clips, instruments.idm)
         event_clips: list[dict] = []
         if st.prompts:
             bar.set_postfix_str(f"{name}: events")
@@ -442,6 +447,8 @@ def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path, sett
         write_png(out / f"prediction_{name}.png", prediction_sheet(clips[:st.png_clips], st.cond_frames, spec.fps))
         if event_clips:
             write_png(out / f"prompts_{name}.png", prompt_sheet(event_clips))
+        if steering:
+            write_png(out / f"steering_{name}.png", steering_sheet(steering, st.cond_frames, spec.fps))
     bar.close()
     result = {"model": "bundled" if model_dir is None else str(model_dir), "guardrail": GUARDRAIL_NOTE,
               "settings": {**asdict(st), "split": "test", "psnr_cap_db": PSNR_CAP},

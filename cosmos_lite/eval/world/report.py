@@ -38,6 +38,32 @@ def prediction_sheet(clips: list[dict], cond_frames: int, fps: float) -> np.ndar
     return np.concatenate(blocks)
 
 
+def steering_sheet(clips: list[dict], cond_frames: int, fps: float, columns: int = 5) -> np.ndarray:
+    """Per start: rows GEN LEFT / GEN STRAIGHT / GEN RIGHT, then the simulator's replays of left and right;
+    columns: the last condition frame and horizons after it. A model that steers turns the road
+    the way its replay does."""
+    pad, lab, margin = 2, 11, 60
+    T, h, w = clips[0]["generated"]["left"].shape[:3]
+    last = cond_frames - 1
+    cols = np.linspace(last, T - 1, columns).round().astype(int)
+    width = columns * (w + pad) - pad + margin
+    blocks = []
+    for i, c in enumerate(clips):
+        head = np.full((lab, width, 3), BG, np.uint8)
+        _put(head, c["caption"], 2, 2, width - 4)
+        rows = [head]
+        for name, frames in (("gen left", c["generated"]["left"]), ("gen straight", c["generated"]["straight"]),
+                             ("gen right", c["generated"]["right"]), ("sim left", c["simulated"]["left"]),
+                             ("sim right", c["simulated"]["right"])):
+            row = np.full((h, width, 3), BG, np.uint8)
+            _put(row, name, (h - 7) // 2, 2, margin - 4)
+            for j, k in enumerate(cols):
+                row[:, margin + j * (w + pad):margin + j * (w + pad) + w] = frames[k]
+            rows += [row, np.full((pad, width, 3), BG, np.uint8)]
+        blocks.append(np.concatenate(rows))
+    return np.concatenate(blocks)
+
+
 def prompt_sheet(clips: list[dict], columns: int = 5) -> np.ndarray:
     """Prompt -> clip grid: per clip a caption line with the reader's verdict, then frames across the clip."""
     pad, lab = 2, 11
