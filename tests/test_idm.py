@@ -190,3 +190,26 @@ def test_bundled_idm_reads_a_frozen_clip_as_no_turn(bundled):
     frozen = np.repeat(clip.frames[:1], 17, axis=0)
     est = bundled.predict(frozen)
     assert np.abs(est[:, 1]).max() < 0.004 and np.abs(est[:, 0]).max() < 1.0
+
+
+def test_cli_train_reader_and_idm_are_thin_wrappers(monkeypatch, tmp_path, capsys):
+    """`cosmos-lite train reader|idm` map their flags onto train_main; --resume refuses other settings."""
+    from cosmos_lite.cli import main
+    from cosmos_lite.train import idm_task, reader_task
+
+    calls = []
+    monkeypatch.setattr(reader_task, "train_main", lambda out, **kw: calls.append(("reader", out, kw)))
+    monkeypatch.setattr(idm_task, "train_main", lambda out, **kw: calls.append(("idm", out, kw)))
+    out = str(tmp_path / "r")
+    assert main(["train", "idm", "--out", out, "--steps", "30", "--lr", "1e-3"]) == 0
+    assert main(["train", "reader", "--out", out, "--resume"]) == 0
+    (tmp_path / "start").mkdir()
+    assert main(["train", "reader", "--out", out, "--init-from", str(tmp_path / "start"), "--batch-size", "2"]) == 0
+    assert calls == [("idm", out, {"resume": False, "steps": 30, "lr": 1e-3}),
+                     ("reader", out, {"resume": True, "init_from": None}),
+                     ("reader", out, {"resume": False, "init_from": str(tmp_path / "start"), "batch_size": 2})]
+    assert main(["train", "idm", "--out", out, "--resume", "--steps", "5"]) == 2
+    assert "--resume continues" in capsys.readouterr().err
+    assert main(["train", "reader", "--out", out, "--init-from", str(tmp_path / "nope")]) == 2
+    assert "no such reader directory" in capsys.readouterr().err
+    assert len(calls) == 3

@@ -1,4 +1,4 @@
-"""``cosmos-lite train tokenizer|diffusion`` and ``cosmos-lite eval tokenizer|world-model``
+"""``cosmos-lite train tokenizer|diffusion|autoregressive|reader|idm`` and ``cosmos-lite eval tokenizer|world-model``
 (argparse only; heavy imports in handlers).
 
 Every override flag defaults to None, meaning "keep the recipe's (or, with
@@ -15,7 +15,7 @@ from cosmos_lite.cli.types import non_negative_int, positive_float, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    train = subparsers.add_parser("train", help="train a model (tokenizer, diffusion or autoregressive world model)")
+    train = subparsers.add_parser("train", help="train a model (tokenizer, diffusion or autoregressive world model, reader or IDM)")
     tsub = train.add_subparsers(dest="train_command", metavar="MODEL")
     tsub.required = True
     p = tsub.add_parser("tokenizer", help="train a video tokenizer (continuous or FSQ)",
@@ -111,6 +111,21 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--text-dropout", type=float, help="caption dropout (classifier-free guidance)")
     g.add_argument("--action-dropout", type=float, help="action dropout (classifier-free guidance)")
     p.set_defaults(func=_train_autoregressive)
+
+    for name, what, extra in (("reader", "the scene reader (weather, lighting, agents, events per clip)", True),
+                              ("idm", "the inverse dynamics model (per-frame ego actions from frames)", False)):
+        p = tsub.add_parser(name, help=f"train {what}: an evaluation instrument",
+                            description=f"Train {what} on labelled scene clips rendered on the fly (one "
+                                        f"thread on a CPU); flags override its recipe. Bundle the result with "
+                                        f"cosmos_lite.train.{name}_task.bundle(OUT) (fp16 + validity figures).")
+        p.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl, final/)")
+        p.add_argument("--resume", action="store_true",
+                       help="continue from the newest checkpoint in --out with its saved settings")
+        if extra:
+            p.add_argument("--init-from", default=None, metavar="READER",
+                           help="stage 2: fine-tune this trained reader (RUN/final) with blank clips (400 steps)")
+        _add_train_flags(p)
+        p.set_defaults(func=_train_instrument)
 
     ev = subparsers.add_parser("eval", help="evaluate a model (tokenizer, world model)")
     esub = ev.add_subparsers(dest="eval_command", metavar="MODEL")
@@ -273,6 +288,24 @@ def _train_autoregressive(args: argparse.Namespace) -> int:
     last = result.validations[-1] if result.validations else {}
     summary = " ".join(f"{k}={v:.4g}" for k, v in last.items() if isinstance(v, float))
     print(f"trained {result.step} steps in {result.seconds:.0f} s; final val: {summary}; world model: {result.final_dir}")
+    return 0
+
+
+def _train_instrument(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cosmos_lite.train import idm_task, reader_task
+
+    overrides = {k: v for k, v in _train_overrides(args).items() if v is not None}
+    init_from = getattr(args, "init_from", None)
+    if args.resume and (overrides or init_from):
+        raise ValueError("--resume continues with the checkpoint's settings; drop the other training flags")
+    if init_from is not None and not Path(init_from).is_dir():
+        raise FileNotFoundError(f"{init_from}: no such reader directory (RUN/final of a reader run)")
+    if args.train_command == "reader":
+        reader_task.train_main(args.out, resume=args.resume, init_from=init_from, **overrides)
+    else:
+        idm_task.train_main(args.out, resume=args.resume, **overrides)
     return 0
 
 

@@ -10,11 +10,16 @@ one loss trains text-to-world and continuation.
 The CLI (``cosmos-lite train autoregressive``) builds its run config with
 :func:`build_ar_run_config` and runs ``fit(ARTask(run), run.train, out, run.to_dict())``.
 
-CPU recipe (not yet run end to end; the numbers in benchmarks/ar_speed.py are speed only)::
+CPU recipe (the bundled weights; ~1 CPU hour on an AVX512-BF16/AMX box beside other jobs)::
 
-    cosmos-lite tokenize data/scenes-64/manifest.jsonl --tokenizer runs/tok-dv/final --size 64x96 \\
-        --clip-frames 33 --stride 32 --fps 10 --out data/ids-64
-    cosmos-lite train autoregressive --recipe cpu --data data/ids-64 --tokenizer runs/tok-dv/final --out runs/ar
+    cosmos-lite train tokenizer --recipe cpu --preset default-dv --warm-start default-cv \
+        --data data/scenes-64-mix/clips --out runs/tok-dv --frames 17 --size 64x96 --batch-size 2 \
+        --grad-accum 1 --steps 3000 --warmup-steps 50 --lr 5e-4 --val-every 500 --ckpt-every 100 --workers 1
+    # (bundled as tokenizer/weights/default-dv in fp16; the ids below come from that copy)
+    cosmos-lite tokenize data/scenes-64-mix/manifest.jsonl --tokenizer default-dv --size 64x96 \
+        --clip-frames 33 --stride 32 --fps 10 --out data/ids-64-mix
+    cosmos-lite train autoregressive --recipe cpu --data data/ids-64-mix --out runs/ar
+    # 33-frame shards train 17-frame clips: their first 5 latent frames are exactly those frames' ids
 """
 
 from __future__ import annotations
@@ -122,13 +127,17 @@ class ARRunConfig:
                        loss=_updated(self.loss, loss))
 
 
-# CPU: the "small" transformer on 33x64x96 clips of a DV4x8x8 tokenizer (9 latent frames of 8 x 12 ids).
+# CPU: the "small" transformer on 17x64x96 clips of the DV4x8x8 default-dv (5 latent frames of 8 x 12
+# ids). Not 33 frames: MaskGIT training feeds the T - 1 clean frames and T query frames at once
+# (2T - 1 frames of 97 slots), and at T = 9 a batch-8 step took 5.7 s on one AMX core (attention
+# 45% of it); at T = 5 and batch 4, 1.2 s. The bundled weights: this recipe on the DV ids of
+# data/scenes-64-mix (steps 4500 -> 2800 changed at step 300 of the run).
 _AR_CPU = ARRunConfig(
     preset="small",
-    train=TrainConfig(steps=8000, batch_size=8, grad_accum=1, lr=5e-4, warmup_steps=100, min_lr_ratio=0.1,
+    train=TrainConfig(steps=2800, batch_size=4, grad_accum=1, lr=5e-4, warmup_steps=100, min_lr_ratio=0.1,
                       clip_grad=1.0, ema_decay=0.999, mixed_precision="bf16", log_every=20, val_every=500,
                       ckpt_every=100, keep_checkpoints=2, num_workers=0),
-    data=TokenDataConfig(source="scenes", tokenizer="default-dv", frames=33, size=(64, 96), fps=10.0, val_clips=8),
+    data=TokenDataConfig(source="scenes", tokenizer="default-dv", frames=17, size=(64, 96), fps=10.0, val_clips=8),
 )
 # GPU: the "base" transformer at 128x192 (16 x 24 ids per latent frame with a DV4x8x8 tokenizer).
 _AR_GPU = ARRunConfig(

@@ -13,12 +13,11 @@ Loss: Huber (``huber_delta``) between predicted and true normalised actions
 (accel / accel_scale, curvature / curvature_scale, see :mod:`cosmos_lite.eval.idm`),
 the curvature term weighted by ``curvature_weight``.
 
-Train (CPU, one thread; resume after a kill with ``resume=True``)::
+Train (CPU, one thread; resume after a kill with ``--resume``)::
 
-    OMP_NUM_THREADS=1 python -c "from cosmos_lite.train.idm_task import train_main; \\
-        train_main('/work/runs/instruments/idm', steps=1000)"     # ~27 min on a shared 2-core CPU
+    OMP_NUM_THREADS=1 cosmos-lite train idm --out runs/instruments/idm --steps 1000   # ~27 min, shared 2 cores
     OMP_NUM_THREADS=1 python -c "from cosmos_lite.train.idm_task import bundle; \\
-        bundle('/work/runs/instruments/idm')"      # fp16 weights + metrics.json into the package
+        bundle('runs/instruments/idm')"      # fp16 weights + metrics.json into the package
 """
 
 from __future__ import annotations

@@ -29,15 +29,14 @@ the boxes of the visible agents of each kind, and of the event agent while the e
 under way), on clips degraded per clip (the same on every frame:
 down/up resampling, blur, contrast / brightness / colour, noise, slight flicker).
 
-Train (CPU, one thread; resume after a kill with ``resume=True``): stage 1 from scratch,
+Train (CPU, one thread; resume after a kill with ``--resume``): stage 1 from scratch,
 stage 2 a short fine-tune with blank clips (``blank_fraction``), then the bundle::
 
-    OMP_NUM_THREADS=1 python -c "from cosmos_lite.train.reader_task import train_main; \\
-        train_main('/work/runs/instruments/reader')"                        # 2700 steps, ~25 min
-    OMP_NUM_THREADS=1 python -c "from cosmos_lite.train.reader_task import train_main; \\
-        train_main('/work/runs/instruments/reader-ft', init_from='/work/runs/instruments/reader/final')"
+    OMP_NUM_THREADS=1 cosmos-lite train reader --out runs/instruments/reader     # 2700 steps, ~25 min
+    OMP_NUM_THREADS=1 cosmos-lite train reader --out runs/instruments/reader-ft \\
+        --init-from runs/instruments/reader/final
     OMP_NUM_THREADS=1 python -c "from cosmos_lite.train.reader_task import bundle; \\
-        bundle('/work/runs/instruments/reader-ft')"   # fp16 weights + metrics.json into the package
+        bundle('runs/instruments/reader-ft')"   # fp16 weights + metrics.json into the package
 """
 
 from __future__ import annotations
