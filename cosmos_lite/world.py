@@ -509,8 +509,14 @@ class WorldModel:
         """A GeneratorInput with only the sizes filled in (for counting work)."""
         from cosmos_lite.generators.protocol import GeneratorInput
 
+        import torch
+
         n_lat, _, shape = self._latent_geometry(r)
-        return GeneratorInput(None, None, None, None, None, None, n_lat, shape)  # type: ignore[arg-type]
+        context = None
+        if cond is not None:  # an empty batch of the context's shape: the work left after it
+            k = 1 + (len(cond) - 1) // self.tokenizers[self.config.spec(r.generator).name].config.temporal_compression
+            context = torch.empty((0, shape[0], k, *shape[1:]) if len(shape) == 3 else (0, k, *shape))
+        return GeneratorInput(None, None, None, None, context, None, n_lat, shape)  # type: ignore[arg-type]
 
     def _inputs(self, batch: list, with_actions: bool = True):
         """(GeneratorInput, per-sample seeded generators, padded video frames) of a batch of

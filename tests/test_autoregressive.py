@@ -686,3 +686,15 @@ def test_cli_train_autoregressive_then_generate_with_it(tmp_path, capsys):
     capsys.readouterr()
     assert main([*argv, "--steps", "3"]) == 2  # a diffusion knob given to the autoregressive generator
     assert "--steps does not apply to the autoregressive generator" in capsys.readouterr().err
+
+
+def test_progress_total_counts_only_the_frames_after_the_context():
+    """generate's progress bar total is the work left after the first frames (it ended short before)."""
+    wm = tiny_ar_world()
+    video = np.random.default_rng(0).integers(0, 255, (5, 32, 48, 3), dtype=np.uint8)
+    st = ARSettings(decode_steps=2)
+    req = wm.check({"prompt": "rain", "video": video, "num_frames": 9, "settings": st})
+    cond = wm._condition_frames(req)
+    gen = wm.generator("autoregressive")
+    assert gen.work(wm._shape_only(req, cond), st) == (3 - 2) * 2  # 3 latent frames, 2 given, 2 steps each
+    assert gen.work(wm._shape_only(req, None), st) == 3 * 2
