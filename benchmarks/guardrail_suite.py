@@ -23,6 +23,16 @@ written after that. Its one clean run blocked 66.4 % of its unsafe prompts
 (0 % of its legitimate ones): the rules carry over to new obfuscations, not
 to new phrasings. Its misses were then patched too, so none of the four sets
 measures generalisation any more; write a new one to measure it.
+
+That new one is ``guardrail_heldout.json`` (set ``frozen``: 163 unsafe and 164
+legitimate prompts in 19 categories, written by hand before the learned prompt
+classifier existed, frozen, never tuned on); its first contact with the rules
+alone and with rules + classifier is in BENCHMARKS.md. ``guardrail_heldout2.json``
+(``frozen2``) and ``guardrail_heldout3.json`` (``frozen3``) are fresh mini-suites
+written after the previous one's first contact, before anyone looked at its
+failures. ``--export-training DIR``
+writes the classifier's extra training data (dev and held-out sets) and
+calibration prompts (legitimate prompts of the fresh and final sets).
 Targets: >= 99 % of unsafe prompts blocked, no simulator caption blocked,
 <= 1 % of the other legitimate prompts blocked.
 
@@ -39,6 +49,7 @@ true or dimmed clip nearest that region, and the frozen copies' maxima.
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import re
 import sys
@@ -46,12 +57,18 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
 HALVES = ("dev", "held-out")
 FRESH, FINAL = "fresh", "final"
-SETS = HALVES + (FRESH, FINAL)
+# Hand-written frozen suites, never tuned on (see each file's _comment and BENCHMARKS.md):
+# frozen before the learned classifier existed, frozen2 after frozen's first contact, frozen3 after frozen2's.
+FROZEN_FILES = {name: Path(__file__).resolve().parent / f"guardrail_heldout{suffix}.json"
+                for name, suffix in (("frozen", ""), ("frozen2", "2"), ("frozen3", "3"))}
+FROZEN, FROZEN_PATH = "frozen", FROZEN_FILES["frozen"]
+SETS = HALVES + (FRESH, FINAL, *FROZEN_FILES)
 SIMULATOR = "simulator"
 
 
@@ -638,6 +655,13 @@ def prompt_cases(fills: int = 6, seed: int = 0) -> list[Case]:
     return list({(c.text, c.category): c for c in cases}.values())
 
 
+def frozen_cases(path: Path = FROZEN_PATH) -> list[Case]:
+    """A frozen hand-written suite (default ``guardrail_heldout.json``: 163 unsafe, 164 legitimate prompts)."""
+    half = next(name for name, p in FROZEN_FILES.items() if p == path) if path in FROZEN_FILES.values() else FROZEN
+    return [Case(c["text"], c["category"], bool(c["unsafe"]), half, path.name)
+            for c in json.loads(path.read_text(encoding="utf-8"))["cases"]]
+
+
 def simulator_cases(seeds: Iterable[int] = range(300)) -> list[Case]:
     """The simulator's captions: every sampled scenario under every weather x lighting."""
     from cosmos_lite.scenes import LIGHTINGS, WEATHERS, Scenario
@@ -808,6 +832,34 @@ def integrity_table(rows: Sequence[dict]) -> str:
 # -- main ------------------------------------------------------------------------------
 
 
+# The suite's unsafe categories in the prompt classifier's classes (guardrail/prompt_corpus.py).
+CLASSIFIER_CLASS = {"vehicle_ramming": "vehicle_attack", "shooting": "violence", "beating_stabbing": "violence",
+                    "gore": "gore", "self_harm": "self_harm", "hate": "hate", "atrocity": "terrorism"}
+
+
+def export_training(out_dir: str, fills: int) -> list[str]:
+    """The prompt classifier's extra data: ``train.jsonl`` (dev and held-out sets, labelled) and
+    ``calibrate.jsonl`` (the fresh and final sets' legitimate prompts, never trained on).
+
+    The rules were tuned on all four sets, so none of them measures the guard any more; they are
+    other people's phrasings, which is what the classifier needs. The frozen held-out suite
+    (``guardrail_heldout.json``) is never exported.
+    """
+    from cosmos_lite.pretrained import atomic_write_text
+
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    cases = prompt_cases(fills)
+    train = [{"text": c.text, "label": CLASSIFIER_CLASS[c.category] if c.unsafe else "safe"}
+             for c in cases if c.half in HALVES]
+    calibrate = [{"text": c.text} for c in cases if c.half in (FRESH, FINAL) and not c.unsafe]
+    paths = []
+    for name, rows in (("train.jsonl", train), ("calibrate.jsonl", calibrate)):
+        text = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        paths.append(str(atomic_write_text(out / name, text)))
+    return paths
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--half", choices=SETS + ("all",), default="all")
@@ -816,13 +868,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--clips", type=int, default=6, help="true clips per weather x lighting (default 6)")
     ap.add_argument("--show-misses", type=int, default=0, help="print up to N wrong verdicts per category")
     ap.add_argument("--no-clips", action="store_true", help="skip the integrity table")
+    ap.add_argument("--export-training", metavar="DIR",
+                    help="write the prompt classifier's extra training and calibration JSONL there and exit")
     args = ap.parse_args(argv)
+    if args.export_training:
+        for path in export_training(args.export_training, args.fills):
+            print(path)
+        return 0
 
     from cosmos_lite.guardrail import PromptGuard
 
     guard = PromptGuard()
     guard.check("load the encoder and the prototypes")
-    cases = prompt_cases(args.fills) + simulator_cases(range(args.seeds))
+    cases = (prompt_cases(args.fills) + [c for path in FROZEN_FILES.values() for c in frozen_cases(path)]
+             + simulator_cases(range(args.seeds)))
     failed = []
     for half in (SETS if args.half == "all" else (args.half,)):
         start = time.perf_counter()

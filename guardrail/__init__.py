@@ -18,23 +18,29 @@ The world model receives a runner and calls it around generation::
 Public API
 ----------
 ``GuardrailRunner(policy=None, limits=InputLimits(), integrity=IntegrityConfig(),
-privacy=PrivacyConfig(), disabled=(), encoder=None, detector=None, content_classifier=None)``
+privacy=PrivacyConfig(), disabled=(), encoder=None, detector=None, content_classifier=None,
+prompt_classifier=None)``
     ``.check_request(prompt=None, video=None, actions=None, expected_frames=None,
     negative_prompt=None) -> GuardReport``
     ``.check_output(frames, condition_frames=None) -> (np.ndarray | None, GuardReport)``
     Fails closed (a check that raises -> verdict ``error`` -> blocked). ``disabled``
     takes ``Check`` members or their names, e.g. ``disabled=("face_blur",)``; each is
     logged at WARNING and reported as ``disabled``.
-``Check``: prompt_blocklist, prompt_semantic, negative_prompt, inputs, video_integrity,
+``Check``: prompt_blocklist, prompt_semantic, prompt_classifier, negative_prompt, inputs, video_integrity,
     face_blur, plate_blur, content_classifier.
 ``GuardReport``: ``.allowed``, ``.reasons``, ``.modifications``, ``.checks``,
     ``.check(name)``, ``.to_dict()``, ``.to_json()``, ``.summary()``;
     ``CheckResult(name, verdict, reasons, modifications, seconds)``;
     ``Verdict``: pass / block / modified / disabled / error.
 
-Prompt guard: ``PromptGuard(policy=None, encoder=None)`` with ``.check(prompt)``,
-``.check_blocklist(prompt)``, ``.check_semantic(prompt)``,
-``.check_negative_prompt(negative_prompt) -> PromptVerdict``. A negative prompt
+Prompt guard: ``PromptGuard(policy=None, encoder=None, classifier=None)`` with ``.check(prompt)``,
+``.check_blocklist(prompt)``, ``.check_semantic(prompt)``, ``.check_classifier(prompt)``,
+``.check_negative_prompt(negative_prompt) -> PromptVerdict``; ``check`` blocks when any stage
+says unsafe and when the classifier cannot be loaded or run (fail closed). The classifier
+(``cosmos_lite.guardrail.prompt_classifier.PromptClassifier``, bundled as
+``weights/prompt-classifier``) is an MLP head on the same MiniLM embedding the semantic stage
+computes, trained on ``prompt_corpus.training_corpus()`` and retrained with
+``python -m cosmos_lite.guardrail.prompt_classifier --out DIR`` (see that module). A negative prompt
 names what not to show, so it gets only the hard terms of the policy's
 ``negative_prompt`` categories (slurs, sexual-content-of-minors terms), not the
 violence/gore rules or the semantic check (see ``check_negative_prompt``).

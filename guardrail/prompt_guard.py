@@ -1,14 +1,26 @@
-"""Prompt guard: normalise, blocklist with a driving-safety allowlist, semantic check."""
+"""Prompt guard: normalise, blocklist with a driving-safety allowlist, semantic check, learned classifier."""
 
 from __future__ import annotations
 
+import re
+from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .blocklist import BlocklistHit, compiled_blocklist
 from .normalize import normalize
 from .policy import Policy, default_policy
 from .semantic import SemanticChecker, SemanticScore
 from .text_encoder import MiniLMEmbedder, TextEmbedder
+
+if TYPE_CHECKING:  # torch is imported only when the classifier is first used
+    from .prompt_classifier import PromptClassifier
+
+_HAS_WORD = re.compile(r"[^\W_]")  # a letter or digit in any script
 
 
 @dataclass(frozen=True)
@@ -18,20 +30,51 @@ class PromptVerdict:
     reasons: tuple[str, ...]
 
 
+class _RecentEmbeddings:
+    """The encoder with a small cache: the semantic stage and the classifier embed the same reading."""
+
+    def __init__(self, encoder: TextEmbedder, size: int = 32) -> None:
+        self._encoder = encoder
+        self._size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) != 1:  # prototype batches: embedded once, not worth caching
+            return self._encoder.embed(texts)
+        text = texts[0]
+        if text not in self._cache:
+            self._cache[text] = np.asarray(self._encoder.embed([text]), dtype=np.float32)
+            if len(self._cache) > self._size:
+                self._cache.popitem(last=False)
+        self._cache.move_to_end(text)
+        return self._cache[text]
+
+
 class PromptGuard:
     """Decides whether a text prompt may be served.
 
-    The two stages are exposed separately so the runner can report (and a
-    user can disable) each one; ``check`` runs both. The encoder is only
-    touched by the semantic stage, so a blocklist-only guard never loads it.
+    The three stages are exposed separately so the runner can report (and a
+    user can disable) each one; ``check`` runs them all and blocks when any
+    says unsafe. The encoder is only touched by the semantic stage and the
+    classifier, so a blocklist-only guard never loads it.
+
+    ``classifier`` is a :class:`~.prompt_classifier.PromptClassifier`, a
+    directory or bundled name for ``PromptClassifier.from_pretrained`` (None:
+    the bundled ``prompt-classifier``), loaded on first use. It reads the
+    encoder's embeddings, so it must have been trained on the same encoder.
     """
 
-    def __init__(self, policy: Policy | None = None, encoder: TextEmbedder | None = None) -> None:
+    def __init__(self, policy: Policy | None = None, encoder: TextEmbedder | None = None,
+                 classifier: PromptClassifier | str | Path | None = None) -> None:
         self.policy = policy if policy is not None else default_policy()
         self._blocklist = compiled_blocklist(self.policy)
-        self._semantic = SemanticChecker(self.policy, encoder if encoder is not None else MiniLMEmbedder())
+        self._encoder = _RecentEmbeddings(encoder if encoder is not None else MiniLMEmbedder())
+        self._semantic = SemanticChecker(self.policy, self._encoder)
+        self._classifier_source = classifier
+        self._classifier: PromptClassifier | None = None
 
     def check_blocklist(self, prompt: str) -> PromptVerdict:
+        _require_str(prompt, "prompt")
         too_long = self._length(prompt, "prompt")
         if too_long is not None:
             return too_long
@@ -57,6 +100,7 @@ class PromptGuard:
         words cannot tell that apart, which is why the output classifier hook
         exists.
         """
+        _require_str(negative_prompt, "negative_prompt")
         too_long = self._length(negative_prompt, "negative_prompt")
         if too_long is not None:
             return too_long
@@ -73,6 +117,7 @@ class PromptGuard:
         unsafe prototype. Blanking only removes benign-sense spans, so unsafe
         content is in both readings and still blocks.
         """
+        _require_str(prompt, "prompt")
         readings = [t for t in self._readings(prompt[: self.policy.max_prompt_chars]) if t.strip()]
         if not readings:
             return PromptVerdict(False, (), ())
@@ -96,10 +141,61 @@ class PromptGuard:
             return None
         return PromptVerdict(True, ("length",), (f"{what}: {len(text)} characters, limit is {limit}",))
 
+    @property
+    def classifier(self) -> PromptClassifier:
+        """The learned classifier, loaded on first use; raises ``PromptClassifierError`` if it cannot be."""
+        if self._classifier is None:
+            from .prompt_classifier import PromptClassifier, PromptClassifierError
+
+            source = self._classifier_source
+            if isinstance(source, PromptClassifier):
+                self._classifier = source
+            else:
+                try:
+                    self._classifier = PromptClassifier.from_pretrained(source)
+                except Exception as exc:  # any load failure is one error the guard blocks on
+                    raise PromptClassifierError(f"prompt classifier {source or 'bundled'} cannot be loaded: "
+                                                f"{type(exc).__name__}: {exc}") from exc
+        return self._classifier
+
+    def check_classifier(self, prompt: str) -> PromptVerdict:
+        """The learned head on the normalised prompt's embedding; raises if the classifier is unusable."""
+        _require_str(prompt, "prompt")
+        from .prompt_classifier import classifier_text
+
+        text = classifier_text(prompt[: self.policy.max_prompt_chars])  # the semantic stage's reading: cached
+        if not _HAS_WORD.search(text):
+            # no letters or digits ("", "...", "!!"): nothing for the head to read, and it was never
+            # trained on such strings, so its score there means nothing; the rules still ran
+            return PromptVerdict(False, (), ())
+        classifier = self.classifier  # loaded before the encoder runs: a broken file fails fast
+        score = classifier.score(self._encoder.embed([text]))[0]
+        if not score.blocked:
+            return PromptVerdict(False, (), ())
+        reason = (f"prompt: learned classifier says unsafe ({score.category}, score {score.unsafe:.2f} "
+                  f">= {score.threshold:.2f})")
+        return PromptVerdict(True, (score.category,), (reason,))
+
     def check(self, prompt: str) -> PromptVerdict:
-        """Blocklist first (cheap); the semantic stage only if the blocklist passes."""
+        """Blocklist first (cheap), then the semantic stage, then the classifier; any block stops.
+
+        Fails closed: if the classifier cannot be loaded or run, the prompt is blocked.
+        """
         verdict = self.check_blocklist(prompt)
-        return verdict if verdict.blocked else self.check_semantic(prompt)
+        if not verdict.blocked:
+            verdict = self.check_semantic(prompt)
+        if verdict.blocked:
+            return verdict
+        try:
+            return self.check_classifier(prompt)
+        except Exception as exc:  # noqa: BLE001 - fail closed, with the reason in the verdict
+            reason = f"prompt: classifier failed, blocking: {type(exc).__name__}: {exc}"
+            return PromptVerdict(True, ("classifier_error",), (reason,))
+
+
+def _require_str(text: object, what: str) -> None:
+    if not isinstance(text, str):
+        raise TypeError(f"{what}: expected str, got {type(text).__name__}")
 
 
 def _verdict(hits: list[BlocklistHit], what: str) -> PromptVerdict:

@@ -17,7 +17,8 @@ import logging
 import time
 from collections.abc import Callable, Collection
 from enum import Enum
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -31,12 +32,16 @@ from .prompt_guard import PromptGuard, PromptVerdict
 from .report import CheckResult, GuardReport, Verdict
 from .text_encoder import TextEmbedder
 
+if TYPE_CHECKING:  # torch is imported only when the classifier is first used
+    from .prompt_classifier import PromptClassifier
+
 logger = logging.getLogger(__name__)
 
 
 class Check(str, Enum):
     PROMPT_BLOCKLIST = "prompt_blocklist"
     PROMPT_SEMANTIC = "prompt_semantic"
+    PROMPT_CLASSIFIER = "prompt_classifier"
     NEGATIVE_PROMPT = "negative_prompt"
     INPUTS = "inputs"
     VIDEO_INTEGRITY = "video_integrity"
@@ -72,8 +77,9 @@ class GuardrailRunner:
         encoder: TextEmbedder | None = None,
         detector: Detector | None = None,
         content_classifier: ContentClassifier | None = None,
+        prompt_classifier: PromptClassifier | str | Path | None = None,
     ) -> None:
-        self.prompt_guard = PromptGuard(policy, encoder)
+        self.prompt_guard = PromptGuard(policy, encoder, prompt_classifier)
         self.limits = limits
         self.integrity = integrity
         self.privacy = privacy
@@ -97,6 +103,7 @@ class GuardrailRunner:
         checks = [
             self._run(Check.PROMPT_BLOCKLIST, lambda: self._prompt(prompt, guard.check_blocklist, "prompt")),
             self._run(Check.PROMPT_SEMANTIC, lambda: self._prompt(prompt, guard.check_semantic, "prompt")),
+            self._run(Check.PROMPT_CLASSIFIER, lambda: self._prompt(prompt, guard.check_classifier, "prompt")),
             self._run(Check.NEGATIVE_PROMPT, lambda: self._prompt(negative_prompt, guard.check_negative_prompt,
                                                                   "negative_prompt")),
             self._run(Check.INPUTS, lambda: _problems(check_inputs(video, actions, expected_frames, self.limits))),

@@ -7,10 +7,12 @@ import logging
 
 import numpy as np
 import pytest
+import torch
 
 from cosmos_lite.guardrail import (
     Check, ContentVerdict, Detection, GuardrailRunner, PrivacyConfig, Verdict, default_policy,
 )
+from cosmos_lite.guardrail.prompt_classifier import PromptClassifier, PromptClassifierConfig
 
 
 def good_clip(t: int = 24) -> np.ndarray:
@@ -39,8 +41,18 @@ class _OneFace:
         return [Detection("face", (10.0, 10.0, 34.0, 34.0))]
 
 
+def _passing_classifier() -> PromptClassifier:
+    """A classifier for _FlatEncoder's 8-d vectors that passes everything (uniform 8/9 < 0.95);
+    the bundled one reads MiniLM's 384-d embeddings and would fail closed here."""
+    model = PromptClassifier(PromptClassifierConfig(embed_dim=8, hidden=0, threshold=0.95))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    return model
+
+
 def runner(**overrides) -> GuardrailRunner:
-    args = dict(encoder=_FlatEncoder(), privacy=PrivacyConfig(workers=1))
+    args = dict(encoder=_FlatEncoder(), privacy=PrivacyConfig(workers=1), prompt_classifier=_passing_classifier())
     args.update(overrides)
     return GuardrailRunner(**args)
 
@@ -51,7 +63,8 @@ def test_clean_request_is_allowed_and_serialises() -> None:
     assert report.allowed
     d = json.loads(report.to_json())
     assert d["stage"] == "request" and d["allowed"] is True
-    assert [c["name"] for c in d["checks"]] == ["prompt_blocklist", "prompt_semantic", "negative_prompt", "inputs"]
+    assert [c["name"] for c in d["checks"]] == ["prompt_blocklist", "prompt_semantic", "prompt_classifier",
+                                                  "negative_prompt", "inputs"]
     assert all(c["verdict"] == "pass" for c in d["checks"])
 
 

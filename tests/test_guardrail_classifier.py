@@ -1,0 +1,184 @@
+"""Learned prompt classifier: save/load, fail-closed, bad input, training flags, runner plumbing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from cosmos_lite.guardrail import Check, GuardrailRunner, PrivacyConfig, PromptGuard, Verdict
+from cosmos_lite.guardrail import prompt_classifier as pc
+from cosmos_lite.guardrail.prompt_classifier import (
+    PromptClassifier, PromptClassifierConfig, PromptClassifierError, TrainConfig,
+)
+from cosmos_lite.guardrail.prompt_corpus import CLASSES, LabelledPrompt, obfuscate, training_corpus
+
+DIM = 8
+
+
+class _FlatEncoder:
+    """Every text embeds the same: the semantic stage passes, the classifier sees one vector."""
+
+    def embed(self, texts):
+        return np.ones((len(texts), DIM), np.float32) / np.sqrt(DIM)
+
+
+class _HashEncoder:
+    """Bag of hashed words: cheap, deterministic, different texts get different vectors."""
+
+    def embed(self, texts):
+        out = np.zeros((len(texts), 32), np.float32)
+        for i, t in enumerate(texts):
+            for w in t.split():
+                out[i, int(hashlib.md5(w.encode()).hexdigest(), 16) % 32] += 1.0
+        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
+
+
+def _uniform(threshold: float, dim: int = DIM) -> PromptClassifier:
+    """Zero weights: every class 1/9, unsafe score 8/9 = 0.89."""
+    model = PromptClassifier(PromptClassifierConfig(embed_dim=dim, hidden=0, threshold=threshold))
+    with torch.no_grad():
+        for p in model.parameters():
+            p.zero_()
+    return model
+
+
+def test_save_load_identity(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = PromptClassifier(PromptClassifierConfig(embed_dim=DIM, hidden=16, threshold=0.7))
+    model.save_pretrained(tmp_path / "clf")
+    back = PromptClassifier.from_pretrained(tmp_path / "clf")
+    assert back.config == model.config
+    x = np.random.default_rng(0).normal(size=(5, DIM)).astype(np.float32)
+    assert [s.unsafe for s in back.score(x)] == [s.unsafe for s in model.score(x)]
+    assert json.loads((tmp_path / "clf" / "config.json").read_text())["_class_name"] == "PromptClassifier"
+
+
+def test_bundled_classifier_loads_and_is_calibrated() -> None:
+    model = PromptClassifier.from_pretrained()
+    assert model.config.classes == CLASSES and 0.5 <= model.config.threshold < 1.0
+    report = json.loads((pc.BUNDLED_DIR / pc.DEFAULT_NAME / "training.json").read_text())
+    assert report["threshold"] == pytest.approx(model.config.threshold)
+
+
+def test_threshold_decides(tmp_path: Path) -> None:
+    text = "a quiet country road"
+    assert not PromptGuard(encoder=_FlatEncoder(), classifier=_uniform(0.95)).check(text).blocked
+    verdict = PromptGuard(encoder=_FlatEncoder(), classifier=_uniform(0.85)).check(text)
+    assert verdict.blocked and "learned classifier says unsafe" in verdict.reasons[0]
+
+
+def test_broken_weight_file_fails_closed(tmp_path: Path) -> None:
+    _uniform(0.95).save_pretrained(tmp_path / "clf")
+    (tmp_path / "clf" / "model.safetensors").write_bytes(b"not a safetensors file")
+    guard = PromptGuard(encoder=_FlatEncoder(), classifier=tmp_path / "clf")
+    with pytest.raises(PromptClassifierError, match="cannot be loaded"):
+        guard.check_classifier("a quiet country road")
+    verdict = guard.check("a quiet country road")
+    assert verdict.blocked and verdict.categories == ("classifier_error",)
+    missing = PromptGuard(encoder=_FlatEncoder(), classifier=tmp_path / "nowhere").check("a road")
+    assert missing.blocked and missing.categories == ("classifier_error",)
+
+
+def test_nan_weights_and_wrong_encoder_fail_closed(tmp_path: Path) -> None:
+    model = _uniform(0.95)
+    with torch.no_grad():
+        next(model.parameters()).fill_(float("nan"))
+    verdict = PromptGuard(encoder=_FlatEncoder(), classifier=model).check("a quiet country road")
+    assert verdict.blocked and "NaN" in verdict.reasons[0]
+    # a classifier trained on another encoder's embeddings: a dimension mismatch, not a silent pass
+    verdict = PromptGuard(encoder=_FlatEncoder(), classifier=_uniform(0.95, dim=384)).check("a road")
+    assert verdict.blocked and verdict.categories == ("classifier_error",)
+
+
+def test_runner_reports_and_disables_the_classifier() -> None:
+    args = {"encoder": _FlatEncoder(), "privacy": PrivacyConfig(workers=1)}
+    report = GuardrailRunner(**args, prompt_classifier=_uniform(0.85)).check_request(prompt="a quiet road")
+    assert not report.allowed and report.check("prompt_classifier").verdict is Verdict.BLOCK
+    runner = GuardrailRunner(**args, prompt_classifier=_uniform(0.85), disabled=(Check.PROMPT_CLASSIFIER,))
+    report = runner.check_request(prompt="a quiet road")
+    assert report.allowed and report.check("prompt_classifier").verdict is Verdict.DISABLED
+
+
+def test_bad_input_errors() -> None:
+    guard = PromptGuard(encoder=_FlatEncoder(), classifier=_uniform(0.95))
+    for method in (guard.check, guard.check_classifier, guard.check_blocklist, guard.check_semantic):
+        with pytest.raises(TypeError, match="expected str, got int"):
+            method(3)  # type: ignore[arg-type]
+    blocking = PromptGuard(encoder=_FlatEncoder(), classifier=_uniform(0.85))
+    assert blocking.check_classifier("a road").blocked
+    assert not blocking.check_classifier("   ").blocked and not blocking.check_classifier("...").blocked
+    with pytest.raises(ValueError, match=r"expected embeddings \[N, 8\]"):
+        _uniform(0.95).score(np.zeros((2, 5), np.float32))
+    with pytest.raises(ValueError, match="NaN"):
+        _uniform(0.95).score(np.full((1, DIM), np.nan, np.float32))
+    with pytest.raises(ValueError, match="threshold"):
+        PromptClassifierConfig(threshold=1.0)
+    with pytest.raises(ValueError, match="start with 'safe'"):
+        PromptClassifierConfig(classes=("gore", "safe"))
+    with pytest.raises(ValueError, match="unknown PromptClassifierConfig fields"):
+        PromptClassifierConfig.from_dict({"hiden": 3})
+    with pytest.raises(ValueError, match="fills must be"):
+        training_corpus(fills=0)
+
+
+def test_read_jsonl_rejects_bad_rows(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text('{"text": "a car rams the crowd", "label": "vehicle_attack"}\n\n')
+    assert pc.read_jsonl(good, labelled=True) == [LabelledPrompt("a car rams the crowd", "vehicle_attack",
+                                                                 str(good))]
+    for body, match in (('{"text": "x", "label": "evil"}', "label"), ('{"text": "x"}', "label"),
+                        ('{"label": "safe"}', "non-empty"), ("{oops", "not JSON")):
+        bad = tmp_path / "bad.jsonl"
+        bad.write_text(body + "\n")
+        with pytest.raises(ValueError, match=match):
+            pc.read_jsonl(bad, labelled=True)
+
+
+def _tiny() -> TrainConfig:
+    return TrainConfig(fills=1, caption_seeds=3, calibration_seeds=3, hidden=8, epochs=5)
+
+
+def test_train_extra_and_calibration_change_the_model() -> None:
+    base, report = pc.train(_tiny(), _HashEncoder())
+    assert report["extra_prompts"] == 0 and 0.5 <= report["threshold"] < 1.0
+    extra = [LabelledPrompt(f"zz{i} qq{i}", "gore", "test") for i in range(20)]
+    _, with_extra = pc.train(_tiny(), _HashEncoder(), extra=extra)
+    assert with_extra["train_prompts"] == report["train_prompts"] + 20 and with_extra["extra_prompts"] == 20
+    # a legitimate calibration prompt the model scores high raises the threshold above its score
+    scores = base.score(pc.embed_prompts(_HashEncoder(), [p.text for p in extra]))
+    worst = extra[int(np.argmax([s.unsafe for s in scores]))].text
+    _, calibrated = pc.train(_tiny(), _HashEncoder(), calibration=[worst])
+    assert calibrated["calibration_prompts"] == report["calibration_prompts"] + 1
+    top = max(s.unsafe for s in scores)  # the same seed trains the same model
+    assert calibrated["threshold"] >= top + _tiny().margin - 1e-6
+
+
+def test_main_passes_extra_and_calibrate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen = {}
+
+    def fake_train(cfg, encoder=None, extra=(), calibration=()):
+        seen.update(extra=list(extra), calibration=list(calibration))
+        return _uniform(0.9), {"threshold": 0.9}
+
+    monkeypatch.setattr(pc, "train", fake_train)
+    extra, calib = tmp_path / "extra.jsonl", tmp_path / "calib.jsonl"
+    extra.write_text('{"text": "shoot the driver", "label": "violence"}\n')
+    calib.write_text('{"text": "a car shoots past", "category": "tricky_words"}\n')
+    assert pc.main(["--out", str(tmp_path / "m"), "--extra", str(extra), "--calibrate", str(calib)]) == 0
+    assert [p.text for p in seen["extra"]] == ["shoot the driver"] and seen["calibration"] == ["a car shoots past"]
+    assert PromptClassifier.from_pretrained(tmp_path / "m").config.threshold == 0.9
+    written = json.loads((tmp_path / "m" / "training.json").read_text())
+    assert written["extra"] == [str(extra)] and written["calibrate"] == [str(calib)]
+
+
+def test_obfuscate_changes_words_and_is_seeded() -> None:
+    import random
+
+    text = "a truck deliberately drives into the crowd"
+    a, b = obfuscate(text, random.Random(3)), obfuscate(text, random.Random(3))
+    assert a == b and a != text
