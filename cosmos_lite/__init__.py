@@ -17,11 +17,12 @@ import importlib
 import os
 from typing import Any
 
-# OpenMP threads spin while they wait for work (the default policy). With another busy process on
-# the machine the spinning threads starve the one that has work: `benchmarks/contention.py` measured
-# a 33-frame clip at 23.4 s with 2 spinning threads beside one busy core, 1.4 s with sleeping ones.
-# libgomp reads this when torch loads it, so it applies when cosmos_lite is imported before torch
-# (the CLI always is); an explicit OMP_WAIT_POLICY wins.
+# OpenMP threads spin a while before they sleep (libgomp's default). Beside one busy process on a
+# 2-core box the spinning threads starve the one with work: `benchmarks/contention.py` measured a
+# 33-frame clip at 0.57 s idle and 4.24 s with one core busy (7.4x; 16x on a more loaded box), and
+# 1.30 s / 1.19 s with sleeping threads: latency then degrades no more than the CPU share lost, at
+# the price of idle speed (one thread: 1.00 s / 1.08 s). libgomp reads this when torch loads it, so it
+# applies when cosmos_lite is imported before torch (the CLI always is); an explicit setting wins.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 __version__ = "0.1.0"

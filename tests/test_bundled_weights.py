@@ -11,6 +11,7 @@ import torch
 from cosmos_lite.data.codec import frames_to_video, video_to_frames
 from cosmos_lite.scenes import Scenario, render
 from cosmos_lite.tokenizer import VideoTokenizer
+from cosmos_lite.generators.autoregressive import ARSettings
 from cosmos_lite.generators.diffusion import DiffusionSettings
 from cosmos_lite.world import WorldModel, bundled_world_model_dir
 
@@ -36,14 +37,18 @@ def test_bundled_tokenizers_reconstruct_a_held_out_scene(name, shape):
     assert psnr(recon, clip.frames) > 18.0
 
 
-def test_bundled_world_model_generates_offline():
+@pytest.mark.parametrize("name, settings", [("diffusion", DiffusionSettings(steps=4)),
+                                            ("autoregressive", ARSettings(decode_steps=4))])
+def test_bundled_world_model_generates_offline(name, settings):
     assert (bundled_world_model_dir() / "world.json").is_file()
     wm = WorldModel.from_pretrained(guardrail=None)
-    spec = wm.config.spec(None)
-    assert wm.generators == ("diffusion",) and spec.tokenizer == "default-cv" and spec.size == (64, 96)
+    assert wm.generators == ("diffusion", "autoregressive") and wm.config.spec(None).name == "diffusion"
+    spec = wm.config.spec(name)
+    assert spec.tokenizer == {"diffusion": "default-cv", "autoregressive": "default-dv"}[name]
+    assert spec.size == (64, 96) and spec.action_range == ((-9.0, 3.0), (-0.06, 0.06))
     clip = render(Scenario.sample(4, split="test", duration=9 / spec.fps + 1e-6), 9, spec.size, spec.fps)
-    out = wm.generate(clip.caption, video=clip.frames[:5], actions=clip.actions, num_frames=9,
-                      settings=DiffusionSettings(steps=4), progress=False)
+    out = wm.generate(clip.caption, video=clip.frames[:5], actions=clip.actions, num_frames=9, generator=name,
+                      settings=settings, progress=False)
     assert out.frames.shape == (9, 64, 96, 3)
     # a trained model continues the scene: closer to the truth than a flat grey clip
     grey = np.full_like(clip.frames, 128)
@@ -63,3 +68,14 @@ def test_bundled_world_model_gives_the_pinned_clips():
     for got, want in ((t2w[::4], pin["t2w"]), (v2w[::4], pin["v2w"])):
         diff = np.abs(got.astype(int) - want.astype(int))
         assert diff.mean() < 0.05 and diff.max() <= 8, (diff.mean(), diff.max())
+
+
+def test_generate_with_the_bundled_autoregressive_generator_from_the_cli(tmp_path):
+    """The issue's acceptance command, offline, guardrail on."""
+    from cosmos_lite.cli import main
+    from cosmos_lite.data.io import probe_video
+
+    out = tmp_path / "ar.mp4"
+    assert main(["generate", "--generator", "autoregressive", "--prompt", "night, heavy rain, a pedestrian steps out",
+                 "--frames", "9", "--decode-steps", "2", "-o", str(out), "--no-progress"]) == 0
+    assert probe_video(out).num_frames == 9
