@@ -141,14 +141,15 @@ def format_table(result: dict) -> str:
         for n in names:
             try:
                 vals.append(_f(get(gens[n]), fmt))
-            except (KeyError, TypeError):
+            except (KeyError, TypeError, IndexError):  # a measure this generator has not (shorter clips)
                 vals.append("-")
         lines.append(f"{label:<44}" + "".join(f"{v:>{col + 2}}" for v in vals))
 
-    for b in range(len(gens[names[0]]["prediction"]["buckets"])):
-        lbl = gens[names[0]]["prediction"]["buckets"][b]["horizon_s"]
+    longest = max(names, key=lambda n: len(gens[n]["prediction"]["buckets"]))  # generators' clips may differ
+    for b in range(len(gens[longest]["prediction"]["buckets"])):
+        lbl = gens[longest]["prediction"]["buckets"][b]["horizon_s"]
         row(f"PSNR {lbl} s (repeat-last / tokenizer)", lambda g: g["prediction"]["buckets"][b]["generated_psnr"], ".2f")
-        r0 = gens[names[0]]["prediction"]["buckets"][b]
+        r0 = gens[longest]["prediction"]["buckets"][b]
         lines[-1] += f"   ({r0['repeat_last_psnr']:.2f} / {r0['tokenizer_psnr']:.2f})"
         row(f"SSIM {lbl} s (repeat-last / tokenizer)", lambda g: g["prediction"]["buckets"][b]["generated_ssim"])
         lines[-1] += f"   ({r0['repeat_last_ssim']:.3f} / {r0['tokenizer_ssim']:.3f})"
