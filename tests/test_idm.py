@@ -155,6 +155,11 @@ def test_training_runs_and_resumes_exactly(tmp_path):
     assert {"mae_accel", "mae_curvature", "spearman_curvature"} <= set(val)
     exported = InverseDynamics.from_pretrained(tmp_path / "a" / "final")
     assert all(torch.allclose(exported.state_dict()[k], a[k], atol=1e-6) for k in a)
+    # a finished run resumed with more steps trains on (what `train idm --resume --steps 5` does)
+    from cosmos_lite.train.idm_task import train_main
+
+    more = train_main(tmp_path / "b", resume=True, steps=5)
+    assert more.step == 5 and sorted(more.losses) == [5]
 
 
 # --------------------------------------------------------------------------- bundled weights
@@ -208,8 +213,10 @@ def test_cli_train_reader_and_idm_are_thin_wrappers(monkeypatch, tmp_path, capsy
     assert calls == [("idm", out, {"resume": False, "steps": 30, "lr": 1e-3}),
                      ("reader", out, {"resume": True, "init_from": None}),
                      ("reader", out, {"resume": False, "init_from": str(tmp_path / "start"), "batch_size": 2})]
-    assert main(["train", "idm", "--out", out, "--resume", "--steps", "5"]) == 2
+    assert main(["train", "idm", "--out", out, "--resume", "--steps", "5"]) == 0  # more steps for a resumed run
+    assert calls[-1] == ("idm", out, {"resume": True, "steps": 5})
+    assert main(["train", "reader", "--out", out, "--resume", "--init-from", str(tmp_path / "start")]) == 2
     assert "--resume continues" in capsys.readouterr().err
     assert main(["train", "reader", "--out", out, "--init-from", str(tmp_path / "nope")]) == 2
     assert "no such reader directory" in capsys.readouterr().err
-    assert len(calls) == 3
+    assert len(calls) == 4

@@ -120,7 +120,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                         f"cosmos_lite.train.{name}_task.bundle(OUT) (fp16 + validity figures).")
         p.add_argument("--out", required=True, help="run directory (checkpoints, metrics.jsonl, final/)")
         p.add_argument("--resume", action="store_true",
-                       help="continue from the newest checkpoint in --out with its saved settings")
+                       help="continue from the newest checkpoint in --out with its saved settings (flags override)")
         if extra:
             p.add_argument("--init-from", default=None, metavar="READER",
                            help="stage 2: fine-tune this trained reader (RUN/final) with blank clips (400 steps)")
@@ -298,8 +298,8 @@ def _train_instrument(args: argparse.Namespace) -> int:
 
     overrides = {k: v for k, v in _train_overrides(args).items() if v is not None}
     init_from = getattr(args, "init_from", None)
-    if args.resume and (overrides or init_from):
-        raise ValueError("--resume continues with the checkpoint's settings; drop the other training flags")
+    if args.resume and init_from:
+        raise ValueError("--init-from starts a run; --resume continues one from its checkpoint")
     if init_from is not None and not Path(init_from).is_dir():
         raise FileNotFoundError(f"{init_from}: no such reader directory (RUN/final of a reader run)")
     if args.train_command == "reader":

@@ -212,12 +212,17 @@ class IDMTask:
         model.save_pretrained(out_dir)
 
 
-def train_main(out: str | Path, steps: int = 1000, resume: bool = False, **train: Any):
-    """Train the IDM into ``out`` (checkpoints, metrics.jsonl, ``final/``); ``resume``
-    continues a killed run from its newest checkpoint with its saved config."""
+def train_main(out: str | Path, steps: int | None = None, resume: bool = False, **train: Any):
+    """Train the IDM into ``out`` (checkpoints, metrics.jsonl, ``final/``; 1000 steps by default);
+    ``resume`` continues a killed run from its newest checkpoint with its saved config
+    (``steps`` / ``train`` override it)."""
     from .engine import resume_config
 
-    run = IDMRunConfig.from_dict(resume_config(out)) if resume else idm_run_config(steps, **train)
+    if resume:  # the checkpoint's settings; training flags (e.g. more steps) still override
+        run = IDMRunConfig.from_dict(resume_config(out))
+        run = replace(run, train=replace(run.train, **({"steps": steps} if steps else {}), **train))
+    else:
+        run = idm_run_config(steps or 1000, **train)
     res = fit(IDMTask(run), run.train, out, run.to_dict(), resume=resume)
     print(f"trained to step {res.step} in {res.seconds:.0f} s this session; final weights in {res.final_dir}",
           file=sys.stderr, flush=True)

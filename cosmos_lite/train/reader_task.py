@@ -595,11 +595,12 @@ def train_main(out: str | Path, steps: int | None = None, resume: bool = False, 
                **train: Any):
     """Train the reader into ``out`` (checkpoints, metrics.jsonl, ``final/``): stage 1 from scratch
     (2700 steps), or with ``init_from`` stage 2 (400 steps). ``resume`` continues a killed run
-    from its newest checkpoint with its saved config."""
+    from its newest checkpoint with its saved config (``steps`` / ``train`` override it)."""
     from .engine import resume_config
 
-    if resume:
+    if resume:  # the checkpoint's settings; training flags (e.g. more steps) still override
         run = ReaderRunConfig.from_dict(resume_config(out))
+        run = replace(run, train=replace(run.train, **({"steps": steps} if steps else {}), **train))
     elif init_from is not None:
         run = reader_finetune_config(init_from, steps or 400, **train)
     else:
