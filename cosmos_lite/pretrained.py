@@ -155,6 +155,18 @@ def read_config_json(directory: str | os.PathLike, class_name: str) -> dict:
     return raw
 
 
+def config_from_dict(cls: type, d: Any) -> Any:
+    """A frozen config dataclass from its JSON dict: ``_``-prefixed keys dropped, JSON lists back to
+    tuples, unknown fields refused (a clear error, not a TypeError from the constructor)."""
+    if not isinstance(d, dict):
+        raise ValueError(f"config must be a JSON object, got {type(d).__name__}")
+    d = {k: v for k, v in d.items() if not k.startswith("_")}
+    unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
+    if unknown:
+        raise ValueError(f"unknown {cls.__name__} fields: {unknown}")
+    return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+
+
 class Pretrained:
     """Mixin for ``nn.Module`` models built from one frozen config dataclass (``self.config``).
 

@@ -32,14 +32,14 @@ import json
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
-from cosmos_lite.pretrained import Pretrained, write_json
+from cosmos_lite.pretrained import Pretrained, config_from_dict, write_json
 
 from .normalize import normalize
 from .prompt_corpus import CLASSES, SAFE, LabelledPrompt, training_corpus
@@ -73,13 +73,7 @@ class PromptClassifierConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> PromptClassifierConfig:
-        if not isinstance(d, dict):
-            raise TypeError(f"config must be a JSON object, got {type(d).__name__}")
-        d = {k: v for k, v in d.items() if not k.startswith("_")}
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown PromptClassifierConfig fields: {unknown}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        return config_from_dict(cls, d)
 
 
 @dataclass(frozen=True)

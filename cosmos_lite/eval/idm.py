@@ -35,7 +35,7 @@ Training (the lead adds a CLI later): :mod:`cosmos_lite.train.idm_task`.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -52,7 +52,7 @@ from cosmos_lite.eval.reader import (
     encoder_map_size,
     prepare_frames,
 )
-from cosmos_lite.pretrained import Pretrained
+from cosmos_lite.pretrained import Pretrained, config_from_dict
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "weights"  # instruments shipped with the package
 
@@ -102,13 +102,7 @@ class IDMConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "IDMConfig":
-        if not isinstance(d, dict):
-            raise ValueError(f"config must be a JSON object, got {type(d).__name__}")
-        d = {k: v for k, v in d.items() if not k.startswith("_")}
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown IDMConfig fields: {unknown}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        return config_from_dict(cls, d)
 
 
 # --------------------------------------------------------------------------- model

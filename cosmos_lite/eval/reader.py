@@ -63,7 +63,7 @@ Training (the lead adds a CLI later): :mod:`cosmos_lite.train.reader_task`.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -71,7 +71,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from cosmos_lite.pretrained import Pretrained
+from cosmos_lite.pretrained import Pretrained, config_from_dict
 from cosmos_lite.scenes import AGENT_KINDS, EVENTS, LIGHTINGS, WEATHERS
 from cosmos_lite.scenes.spec import EVENT_ACTORS
 
@@ -156,13 +156,7 @@ class SceneReaderConfig:
 
     @classmethod
     def from_dict(cls, d: dict) -> "SceneReaderConfig":
-        if not isinstance(d, dict):
-            raise ValueError(f"config must be a JSON object, got {type(d).__name__}")
-        d = {k: v for k, v in d.items() if not k.startswith("_")}
-        unknown = sorted(set(d) - {f.name for f in fields(cls)})
-        if unknown:
-            raise ValueError(f"unknown SceneReaderConfig fields: {unknown}")
-        return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in d.items()})
+        return config_from_dict(cls, d)
 
 
 # --------------------------------------------------------------------------- building blocks
