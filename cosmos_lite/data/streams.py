@@ -162,7 +162,7 @@ class _PositionStream(IterableDataset):
 
 
 class VideoFolderStream(_PositionStream):
-    """Endless random clips from a :class:`VideoFolder`; sample n is fixed by (seed, n, rank)."""
+    """Endless random clips from a :class:`VideoFolder`; global sample n is fixed by (seed, n)."""
 
     def __init__(self, folder: VideoFolder, seed: int, start: int, batch_size: int, rank: int = 0,
                  world_size: int = 1):
@@ -230,7 +230,7 @@ _KIND = {"latents": ("continuous latents", "continuous"), "ids": ("FSQ token ids
 
 class ShardStream(_PositionStream):
     """Endless random clips of a ``cosmos-lite tokenize`` directory holding ``key`` ("latents" for
-    the diffusion model, "ids" for the autoregressive one); sample n is fixed by (seed, n, rank)."""
+    the diffusion model, "ids" for the autoregressive one); global sample n is fixed by (seed, n)."""
 
     def __init__(self, root: str | Path, key: str, seed: int, start: int, batch_size: int, rank: int = 0,
                  world_size: int = 1, frames: int | None = None):
@@ -238,8 +238,8 @@ class ShardStream(_PositionStream):
 
         super().__init__(seed, start, batch_size, rank, world_size)
         # frames: cut longer clips to their first `frames` video frames (see sample)
-        job = TokenShards(root).job
-        opts, t = job["options"], job["tokenizer"]["config"]["temporal_compression"]
+        self.shards = TokenShards(root)
+        opts, t = self.shards.job["options"], self.shards.job["tokenizer"]["config"]["temporal_compression"]
         self.frames = opts["clip_frames"] if frames is None else frames
         if self.frames > opts["clip_frames"] or (self.frames - 1) % t:
             raise ValueError(f"{root} holds {opts['clip_frames']}-frame clips: cannot cut {self.frames}-frame clips "
@@ -247,7 +247,7 @@ class ShardStream(_PositionStream):
         self.latent_frames = 1 + (self.frames - 1) // t
         if key not in _KIND:
             raise ValueError(f"key must be one of {sorted(_KIND)}, got {key!r}")
-        self.key, self.shards = key, TokenShards(root)
+        self.key = key
         if self.shards.key != key:
             raise ValueError(f"{root} holds {_KIND[self.shards.key][0]}; this model trains on {_KIND[key][0]} "
                              f"(tokenize with a {_KIND[key][1]} tokenizer)")
