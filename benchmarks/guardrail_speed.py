@@ -55,10 +55,11 @@ def prompt_rows() -> list[tuple[str, float]]:
         return (time.perf_counter() - start) / len(texts) * 1e3
 
     return [
-        (f"encoder + prototypes load (once), s", load_s),
+        ("encoder + prototypes load (once), s", load_s),
         (f"prompt guard check(), ms/prompt (n={len(texts)})", mean_ms(guard.check)),
-        (f"blocklist + semantic on every prompt, ms/prompt", mean_ms(lambda t: (guard.check_blocklist(t), guard.check_semantic(t)))),
-        (f"blocklist only, ms/prompt", mean_ms(guard.check_blocklist)),
+        ("blocklist + semantic on every prompt, ms/prompt",
+         mean_ms(lambda t: (guard.check_blocklist(t), guard.check_semantic(t)))),
+        ("blocklist only, ms/prompt", mean_ms(guard.check_blocklist)),
     ]
 
 

@@ -39,7 +39,9 @@ Prompt guard: ``PromptGuard(policy=None, encoder=None, classifier=None)`` with `
 says unsafe and when the classifier cannot be loaded or run (fail closed). The classifier
 (``cosmos_lite.guardrail.prompt_classifier.PromptClassifier``, bundled as
 ``weights/prompt-classifier``) is an MLP head on the same MiniLM embedding the semantic stage
-computes, trained on ``prompt_corpus.training_corpus()`` and retrained with
+computes plus a linear head on hashed word and character n-grams of the prompt, read with and
+without its driving-sense phrases (unsafe only if both readings are), trained on
+``prompt_corpus.training_corpus()`` and retrained with
 ``python -m cosmos_lite.guardrail.prompt_classifier --out DIR`` (see that module). A negative prompt
 names what not to show, so it gets only the hard terms of the policy's
 ``negative_prompt`` categories (slurs, sexual-content-of-minors terms), not the

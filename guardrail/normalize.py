@@ -33,7 +33,8 @@ _HOMOGLYPHS = {
 _HOMOGLYPH_TABLE = str.maketrans(_HOMOGLYPHS)
 
 # Characters used to break a word apart without being visible.
-_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
+_INVISIBLE = re.compile("[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e"
+                        "\u200b-\u200f\u202a-\u202e\u2060-\u206f\ufeff]")
 
 # Leetspeak: "1" and "|" are ambiguous between i and l, hence two tables.
 _LEET_COMMON = {"0": "o", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b",

@@ -1,26 +1,44 @@
-"""Learned prompt classifier: a small MLP head on the guard's MiniLM sentence embeddings.
+"""Learned prompt classifier: an MLP head on MiniLM sentence embeddings plus a hashed n-gram logistic head.
 
 The rules block the phrasings someone wrote down; on prompts written after
 them they blocked 81 % of the unsafe ones of ``benchmarks/guardrail_heldout.json``.
-This head is trained on a templated corpus (``prompt_corpus.py``) whose unsafe
-and legitimate prompts share vehicles, people and verbs ("hits the cyclist on
-purpose" / "hits the cyclist after skidding on ice"), so it learns intent and
-target rather than words, plus other writers' prompts (the rule suite's dev
-and held-out sets). It reads the embedding the semantic stage computes anyway,
-so it costs one small matrix product per prompt. The guard blocks when the
-rules or the head say unsafe.
+This classifier is trained on a templated corpus (``prompt_corpus.py``) whose
+unsafe and legitimate prompts share vehicles, people and verbs ("hits the
+cyclist on purpose" / "hits the cyclist after skidding on ice"), so it learns
+intent and target rather than words, plus other writers' prompts (the rule
+suite's dev and held-out sets). Two heads are summed into one set of logits
+and trained jointly:
 
-Retrain (CPU, one thread, about five minutes; writes the bundled weights)::
+- an MLP on the embedding the semantic stage computes anyway (one small
+  matrix product per prompt), which carries paraphrase;
+- a linear head on hashed word, word-pair and 3-5 letter n-grams of the same
+  text (``ngram_features``: CRC32 into ``ngram_buckets`` rows), which reads
+  what mean pooling blurs: a typo'd verb ("kil", "pedestrains"), one intent
+  phrase ("on purpose", "has to die") in a long benign sentence. A random
+  30 % of each prompt's n-grams is dropped per training epoch, so no single
+  word decides.
+
+Both read ``classifier_readings(prompt)``: the normalised prompt and, when it
+has driving-sense phrases of the policy's allowlist, the same with those
+blanked ("suicide doors", "kill the engine", "shoots past"); the classifier
+says unsafe only when every reading does, the semantic stage's rule, and those
+are the readings it embeds, so the embeddings are cached. The guard blocks
+when the rules or the classifier say unsafe, and when the classifier cannot be
+loaded or run.
+
+Retrain (CPU, one thread, about seven minutes; writes the bundled weights)::
 
     python benchmarks/guardrail_suite.py --export-training /tmp/guardrail-train
     python -m cosmos_lite.guardrail.prompt_classifier --out guardrail/weights/prompt-classifier \
         --extra /tmp/guardrail-train/train.jsonl --calibrate /tmp/guardrail-train/calibrate.jsonl \
         --calibrate tests/data/prompts/safe.jsonl
 
-The threshold is calibrated at training time: the highest unsafe score of any
-legitimate calibration prompt (the ``--calibrate`` files and the default
-catalog's wordings and simulator captions of test-split scenes, none of them
-trained on) plus ``TrainConfig.margin``, never below ``TrainConfig.min_threshold``.
+The threshold is calibrated at training time: ``TrainConfig.margin`` above the
+highest unsafe score of the default catalog's wordings and simulator captions
+of test-split scenes (so none of them is blocked) and above the
+``TrainConfig.calibration_quantile`` quantile of the ``--calibrate`` prompts
+(none of them trained on), never below ``TrainConfig.min_threshold``; the
+calibration prompts it still blocks are listed in ``training.json``.
 The frozen held-out suites are never read here.
 """
 
@@ -29,9 +47,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import sys
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -59,15 +79,19 @@ class PromptClassifierConfig:
     embed_dim: int = 384  # all-MiniLM-L6-v2
     hidden: int = 512  # 0: a linear (multinomial logistic) head
     dropout: float = 0.2
+    # Hashed word and character n-gram features with a linear (logistic) head beside the MLP; 0: none.
+    # They read what a mean-pooled embedding blurs: a typo'd verb ("kil", "pedestrains"), one intent
+    # word ("on purpose", "has to die") among many benign ones.
+    ngram_buckets: int = 0
     # Unsafe probability (1 - p(safe)) at which the guard blocks; written by calibration.
     threshold: float = 0.5
 
     def __post_init__(self) -> None:
         if not self.classes or self.classes[0] != SAFE or len(set(self.classes)) != len(self.classes):
             raise ValueError(f"classes must be distinct and start with {SAFE!r}, got {self.classes}")
-        if self.embed_dim < 1 or self.hidden < 0 or not 0.0 <= self.dropout < 1.0:
+        if self.embed_dim < 1 or self.hidden < 0 or self.ngram_buckets < 0 or not 0.0 <= self.dropout < 1.0:
             raise ValueError(f"invalid sizes: embed_dim={self.embed_dim}, hidden={self.hidden}, "
-                             f"dropout={self.dropout}")
+                             f"ngram_buckets={self.ngram_buckets}, dropout={self.dropout}")
         if not 0.0 < self.threshold < 1.0:
             raise ValueError(f"threshold must be in (0, 1), got {self.threshold}")
 
@@ -87,8 +111,49 @@ class ClassifierScore:
         return self.unsafe >= self.threshold
 
 
+_NGRAM_WORD = re.compile(r"[a-z0-9]+")
+_INNER_MARK = re.compile(r"(?<=[a-z0-9])[*._'\-](?=[a-z0-9])")
+
+
+def ngram_features(text: str, buckets: int) -> list[int]:
+    """Sorted distinct hashed features of ``text``: words, word pairs, and 3-5 letter pieces of each word.
+
+    CRC32 of the feature string modulo ``buckets``: deterministic across runs and machines.
+    """
+    if buckets < 1:
+        raise ValueError(f"buckets must be >= 1, got {buckets}")
+    text = text.lower()
+    words = _NGRAM_WORD.findall(text)
+    # a mark inside a word ("sh*oting", "un-alive", "k.ill") also reads as the word without it
+    joined = _NGRAM_WORD.findall(_INNER_MARK.sub("", text))
+    words += [w for w in joined if w not in words]
+    feats = [f"w {w}" for w in words] + [f"b {a} {b}" for a, b in zip(words, words[1:])]
+    for w in words:
+        padded = f"<{w}>"
+        feats += [f"c {padded[i:i + n]}" for n in (3, 4, 5) for i in range(len(padded) - n + 1)]
+    return sorted({zlib.crc32(f.encode()) % buckets for f in feats})
+
+
+def ngram_batch(texts: Sequence[str], buckets: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """``EmbeddingBag`` inputs for ``texts``: flat ids, offsets, and weights 1/sqrt(features) per text."""
+    ids: list[int] = []
+    offsets: list[int] = []
+    weights: list[float] = []
+    for text in texts:
+        feats = ngram_features(text, buckets)
+        offsets.append(len(ids))
+        ids += feats
+        weights += [1.0 / max(len(feats), 1) ** 0.5] * len(feats)
+    return (torch.tensor(ids, dtype=torch.long), torch.tensor(offsets, dtype=torch.long),
+            torch.tensor(weights, dtype=torch.float32))
+
+
 class PromptClassifier(Pretrained, nn.Module):
-    """Embedding ``[N, embed_dim]`` -> class logits ``[N, len(classes)]``."""
+    """Embedding ``[N, embed_dim]`` (and, with ``ngram_buckets``, the texts) -> class logits ``[N, classes]``.
+
+    The logits are the MLP's on the sentence embedding plus, with ``ngram_buckets > 0``, a linear
+    head on hashed word and character n-grams of the same text (trained jointly).
+    """
 
     config_class = PromptClassifierConfig
     bundled_dir = BUNDLED_DIR
@@ -103,20 +168,39 @@ class PromptClassifier(Pretrained, nn.Module):
                                       nn.Linear(cfg.hidden, n))
         else:
             self.head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(cfg.embed_dim, n))
+        self.ngrams = nn.EmbeddingBag(cfg.ngram_buckets, n, mode="sum") if cfg.ngram_buckets else None
+        if self.ngrams is not None:
+            nn.init.zeros_(self.ngrams.weight)
         self.eval()
 
-    def forward(self, emb: torch.Tensor) -> torch.Tensor:
-        return self.head(emb)
+    def forward(self, emb: torch.Tensor,
+                ngrams: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+        logits = self.head(emb)
+        if self.ngrams is not None:
+            if ngrams is None:
+                raise ValueError("this classifier reads n-gram features: pass ngram_batch(texts, buckets)")
+            ids, offsets, weights = ngrams
+            logits = logits + self.ngrams(ids, offsets, per_sample_weights=weights)
+        return logits
 
-    def score(self, embeddings: np.ndarray) -> list[ClassifierScore]:
-        """One score per row of L2-normalised float32 embeddings ``[N, embed_dim]``."""
+    def score(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> list[ClassifierScore]:
+        """One score per row of L2-normalised float32 embeddings ``[N, embed_dim]``.
+
+        ``texts`` (the reading each row embeds) is required when the model has n-gram features.
+        """
         emb = np.asarray(embeddings, dtype=np.float32)
         if emb.ndim != 2 or emb.shape[1] != self.config.embed_dim:
             raise ValueError(f"expected embeddings [N, {self.config.embed_dim}], got {list(emb.shape)}")
         if not np.isfinite(emb).all():
             raise ValueError("embeddings contain NaN or inf")
+        ngrams = None
+        if self.config.ngram_buckets:
+            if texts is None or isinstance(texts, str) or len(texts) != len(emb):
+                raise ValueError(f"this classifier reads the texts too: expected {len(emb)} texts, got "
+                                 f"{'none' if texts is None else 'a str' if isinstance(texts, str) else len(texts)}")
+            ngrams = ngram_batch(texts, self.config.ngram_buckets)
         with torch.inference_mode():
-            probs = torch.softmax(self(torch.from_numpy(emb)).float(), dim=-1).numpy()
+            probs = torch.softmax(self(torch.from_numpy(emb), ngrams).float(), dim=-1).numpy()
         if not np.isfinite(probs).all():
             raise PromptClassifierError("classifier produced NaN scores (corrupt weights?)")
         top = probs[:, 1:].argmax(axis=1) + 1
@@ -128,9 +212,38 @@ class PromptClassifier(Pretrained, nn.Module):
         return self
 
 
+_HAS_WORD = re.compile(r"[^\W_]")
+
+
 def classifier_text(prompt: str) -> str:
-    """What the classifier embeds: the normalised reading the semantic stage embeds too."""
+    """The plain reading the classifier embeds: the normalised prompt the semantic stage embeds too."""
     return normalize(prompt).for_embedding
+
+
+def classifier_readings(prompt: str, mask: Callable[[str], str] | None = None) -> list[str]:
+    """The readings the classifier scores: the plain one and, when it differs, the one with driving senses blanked.
+
+    ``mask`` blanks them (a guard passes its policy's ``Blocklist.mask_allowed``; None: the default
+    policy's). A prompt is unsafe only if every reading is ("A vintage car with suicide doors"
+    is not once "suicide doors" is blanked; "an explosives sniffer dog" is not while "sniffer dog"
+    is still there), the rule the semantic stage applies, which embeds the same readings.
+    No readings when nothing is left to read (no letter or digit once the driving senses are blanked).
+    """
+    if mask is None:
+        from .blocklist import compiled_blocklist
+        from .policy import default_policy
+
+        mask = compiled_blocklist(default_policy()).mask_allowed
+    text = classifier_text(prompt)
+    masked = mask(text)
+    if not _HAS_WORD.search(masked):
+        return []
+    return list(dict.fromkeys((text, masked)))
+
+
+def least_unsafe(scores: Sequence[ClassifierScore]) -> ClassifierScore | None:
+    """The verdict over a prompt's readings: the lowest-scoring one (None: no readings)."""
+    return min(scores, key=lambda s: s.unsafe) if scores else None
 
 
 # -- training ------------------------------------------------------------------------------
@@ -148,13 +261,27 @@ class TrainConfig:
     calibration_seeds: int = 150  # test-split scenes for calibration (never trained on)
     hidden: int = 512
     dropout: float = 0.2
+    ngram_buckets: int = 1 << 15  # hashed n-gram features beside the embedding (0: embedding only)
+    ngram_dropout: float = 0.3  # fraction of a prompt's n-grams dropped per epoch: no single word decides
+    ngram_weight_decay: float = 1e-2
     epochs: int = 500
     label_smoothing: float = 0.05  # keeps the head from being certain far from its data
     lr: float = 3e-3
     weight_decay: float = 1e-3
     seed: int = 0
-    margin: float = 0.02  # added to the highest legitimate calibration score
+    margin: float = 0.02  # added to the calibration score the threshold is set from
     min_threshold: float = 0.5
+    # The threshold passes every catalog wording and caption of the calibration scenes, and this
+    # fraction of the other legitimate calibration prompts (1.0: all of them). On a few thousand
+    # hand-written prompts the single oddest one ("a lifeless-looking crash test dummy ...") would
+    # otherwise set the threshold for every unsafe prompt.
+    calibration_quantile: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not 0.5 <= self.calibration_quantile <= 1.0:
+            raise ValueError(f"calibration_quantile must be in [0.5, 1], got {self.calibration_quantile}")
+        if self.ngram_buckets < 0 or not 0.0 <= self.ngram_dropout < 1.0:
+            raise ValueError(f"invalid n-gram settings: buckets={self.ngram_buckets}, dropout={self.ngram_dropout}")
 
 
 def scene_prompts(seeds: range, split: str) -> list[str]:
@@ -180,26 +307,54 @@ def scene_prompts(seeds: range, split: str) -> list[str]:
     return list(out)
 
 
-def embed_prompts(encoder: TextEmbedder, texts: Sequence[str], batch: int = 128) -> np.ndarray:
-    """Embeddings of ``classifier_text`` of each prompt, ``[N, D]``; batches of similar length (less padding)."""
-    if not texts:
+def embed_readings(encoder: TextEmbedder, readings: Sequence[str], batch: int = 128) -> np.ndarray:
+    """Embeddings of already-read texts, ``[N, D]``; batches of similar length (less padding)."""
+    if not readings:
         raise ValueError("no prompts to embed")
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    order = sorted(range(len(readings)), key=lambda i: len(readings[i]))
     out: np.ndarray | None = None
     for i in range(0, len(order), batch):
         idx = order[i:i + batch]
-        part = np.asarray(encoder.embed([classifier_text(texts[j]) for j in idx]), dtype=np.float32)
+        part = np.asarray(encoder.embed([readings[j] for j in idx]), dtype=np.float32)
         if out is None:
-            out = np.zeros((len(texts), part.shape[1]), np.float32)
+            out = np.zeros((len(readings), part.shape[1]), np.float32)
         out[idx] = part
     assert out is not None
     return out
 
 
-def fit(emb: np.ndarray, labels: np.ndarray, cfg: TrainConfig) -> PromptClassifier:
-    """Full-batch AdamW with class weights that give the safe and the unsafe side equal mass."""
+def embed_prompts(encoder: TextEmbedder, texts: Sequence[str], batch: int = 128) -> np.ndarray:
+    """Embeddings of ``classifier_text`` of each prompt, ``[N, D]``."""
+    return embed_readings(encoder, [classifier_text(t) for t in texts], batch)
+
+
+def score_prompts(model: PromptClassifier, encoder: TextEmbedder, texts: Sequence[str]) -> list[ClassifierScore]:
+    """The classifier's verdict on raw prompts, read the way the guard reads them (``classifier_readings``).
+
+    A prompt with no reading (no letter or digit left) scores 0.
+    """
+    per_prompt = [classifier_readings(t) for t in texts]
+    flat = [r for rs in per_prompt for r in rs]
+    scores = model.score(embed_readings(encoder, flat), flat) if flat else []
+    out, i = [], 0
+    for rs in per_prompt:
+        best = least_unsafe(scores[i:i + len(rs)])
+        out.append(best or ClassifierScore(0.0, model.config.classes[1], model.config.threshold))
+        i += len(rs)
+    return out
+
+
+def fit(emb: np.ndarray, labels: np.ndarray, cfg: TrainConfig,
+        readings: Sequence[str] | None = None) -> PromptClassifier:
+    """Full-batch AdamW with class weights that give the safe and the unsafe side equal mass.
+
+    With ``cfg.ngram_buckets`` the n-gram head is trained jointly on ``readings`` (the texts the
+    rows of ``emb`` embed), a random ``cfg.ngram_dropout`` of each prompt's features dropped per epoch.
+    """
     torch.manual_seed(cfg.seed)
-    model = PromptClassifier(PromptClassifierConfig(embed_dim=emb.shape[1], hidden=cfg.hidden, dropout=cfg.dropout))
+    buckets = cfg.ngram_buckets if readings is not None else 0
+    model = PromptClassifier(PromptClassifierConfig(embed_dim=emb.shape[1], hidden=cfg.hidden, dropout=cfg.dropout,
+                                                    ngram_buckets=buckets))
     counts = np.bincount(labels, minlength=len(CLASSES)).astype(np.float64)
     weights = np.zeros(len(CLASSES))
     unsafe_classes = counts[1:] > 0
@@ -208,11 +363,26 @@ def fit(emb: np.ndarray, labels: np.ndarray, cfg: TrainConfig) -> PromptClassifi
     x, y = torch.from_numpy(emb), torch.from_numpy(labels)
     loss_fn = nn.CrossEntropyLoss(weight=torch.tensor(weights * len(labels), dtype=torch.float32),
                                   label_smoothing=cfg.label_smoothing)
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    groups = [{"params": list(model.head.parameters()), "weight_decay": cfg.weight_decay}]
+    ngrams = None
+    if model.ngrams is not None:
+        assert readings is not None and len(readings) == len(emb)
+        groups.append({"params": list(model.ngrams.parameters()), "weight_decay": cfg.ngram_weight_decay})
+        ids, offsets, _ = ngram_batch(readings, buckets)
+        lengths = torch.diff(torch.cat([offsets, torch.tensor([len(ids)])]))
+        owner = torch.repeat_interleave(torch.arange(len(readings)), lengths)
+        ngrams = (ids, offsets, owner, lengths)
+    opt = torch.optim.AdamW(groups, lr=cfg.lr)
     model.train()
     for _ in range(cfg.epochs):
         opt.zero_grad()
-        loss_fn(model(x), y).backward()
+        batch = None
+        if ngrams is not None:
+            ids, offsets, owner, lengths = ngrams
+            keep = (torch.rand(len(ids)) >= cfg.ngram_dropout).float()
+            kept = torch.zeros(len(lengths)).index_add_(0, owner, keep)
+            batch = (ids, offsets, keep / kept.clamp(min=1.0).sqrt()[owner])
+        loss_fn(model(x, batch), y).backward()
         opt.step()
     return model.eval()
 
@@ -241,8 +411,9 @@ def train(cfg: TrainConfig = TrainConfig(), encoder: TextEmbedder | None = None,
           extra: Sequence[LabelledPrompt] = (), calibration: Sequence[str] = ()) -> tuple[PromptClassifier, dict]:
     """Train on the corpus, ``extra`` and simulator prompts; calibrate the threshold; returns (model, report).
 
-    The threshold is the highest unsafe score among the legitimate calibration prompts (``calibration``
-    plus the catalog wordings and captions of test-split scenes, none trained on) plus ``cfg.margin``.
+    The threshold is ``cfg.margin`` above both the highest unsafe score of the catalog wordings and
+    captions of test-split scenes and the ``cfg.calibration_quantile`` quantile of the ``calibration``
+    prompts' scores (none of them trained on); the report lists the calibration prompts it blocks.
     """
     encoder = encoder if encoder is not None else MiniLMEmbedder()
     start = time.perf_counter()
@@ -250,19 +421,28 @@ def train(cfg: TrainConfig = TrainConfig(), encoder: TextEmbedder | None = None,
     scenes = scene_prompts(range(cfg.caption_seeds), "train")
     texts = [p.text for p in corpus] + scenes
     labels = np.array([CLASSES.index(p.label) for p in corpus] + [0] * len(scenes), dtype=np.int64)
-    model = fit(embed_prompts(encoder, texts), labels, cfg)
+    # every reading of a prompt is a training example with its label (most prompts have one)
+    pairs = list(dict.fromkeys((r, int(y)) for t, y in zip(texts, labels) for r in classifier_readings(t)))
+    readings, labels = [r for r, _ in pairs], np.array([y for _, y in pairs], dtype=np.int64)
+    model = fit(embed_readings(encoder, readings), labels, cfg, readings if cfg.ngram_buckets else None)
     calib_scenes = scene_prompts(range(cfg.calibration_seeds), "test")
     calib = calib_scenes + list(calibration)
-    scores = np.array([s.unsafe for s in model.score(embed_prompts(encoder, calib))])
+    scores = np.array([s.unsafe for s in score_prompts(model, encoder, calib)])
+    scene_scores, other = scores[:len(calib_scenes)], scores[len(calib_scenes):]
     worst = int(scores.argmax())
-    threshold = max(cfg.min_threshold, float(scores[worst]) + cfg.margin)
+    scene_max = float(scene_scores.max())
+    other_q = float(np.quantile(other, cfg.calibration_quantile, method="higher")) if len(other) else 0.0
+    threshold = max(cfg.min_threshold, scene_max + cfg.margin, other_q + cfg.margin)
     if threshold >= 1.0:
         raise PromptClassifierError(f"cannot calibrate: legitimate prompt {calib[worst]!r} scores {scores[worst]:.3f}")
     model.with_threshold(threshold)
+    blocked = [calib[i] for i in np.flatnonzero(scores >= threshold)]
     report = {
-        "train_prompts": len(texts), "train_unsafe": int((labels > 0).sum()), "extra_prompts": len(extra),
-        "calibration_prompts": len(calib), "calibration_scene_max": float(scores[:len(calib_scenes)].max()),
-        "calibration_max": float(scores[worst]), "calibration_max_prompt": calib[worst], "threshold": threshold,
+        "train_prompts": len(texts), "train_readings": len(readings), "train_unsafe": int((labels > 0).sum()),
+        "extra_prompts": len(extra),
+        "calibration_prompts": len(calib), "calibration_scene_max": scene_max,
+        "calibration_max": float(scores[worst]), "calibration_max_prompt": calib[worst],
+        "calibration_quantile_score": other_q, "calibration_blocked": blocked, "threshold": threshold,
         "seconds": round(time.perf_counter() - start, 1), "train_config": asdict(cfg),
     }
     return model, report

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,9 +18,6 @@ from .text_encoder import MiniLMEmbedder, TextEmbedder
 
 if TYPE_CHECKING:  # torch is imported only when the classifier is first used
     from .prompt_classifier import PromptClassifier
-
-_HAS_WORD = re.compile(r"[^\W_]")  # a letter or digit in any script
-
 
 @dataclass(frozen=True)
 class PromptVerdict:
@@ -161,15 +157,18 @@ class PromptGuard:
     def check_classifier(self, prompt: str) -> PromptVerdict:
         """The learned head on the normalised prompt's embedding; raises if the classifier is unusable."""
         _require_str(prompt, "prompt")
-        from .prompt_classifier import classifier_text
+        from .prompt_classifier import classifier_readings, least_unsafe
 
-        text = classifier_text(prompt[: self.policy.max_prompt_chars])  # the semantic stage's reading: cached
-        if not _HAS_WORD.search(text):
-            # no letters or digits ("", "...", "!!"): nothing for the head to read, and it was never
-            # trained on such strings, so its score there means nothing; the rules still ran
+        # the semantic stage's readings (plain, and with driving senses blanked): their embeddings are cached
+        readings = classifier_readings(prompt[: self.policy.max_prompt_chars], self._blocklist.mask_allowed)
+        if not readings:
+            # no letters or digits ("", "...", "!!") or only driving-sense phrases: nothing for the head
+            # to read, and it was never trained on such strings, so its score there means nothing; the
+            # rules still ran
             return PromptVerdict(False, (), ())
         classifier = self.classifier  # loaded before the encoder runs: a broken file fails fast
-        score = classifier.score(self._encoder.embed([text]))[0]
+        score = least_unsafe([classifier.score(self._encoder.embed([r]), [r])[0] for r in readings])
+        assert score is not None
         if not score.blocked:
             return PromptVerdict(False, (), ())
         reason = (f"prompt: learned classifier says unsafe ({score.category}, score {score.unsafe:.2f} "

@@ -58,6 +58,68 @@ def test_save_load_identity(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "clf" / "config.json").read_text())["_class_name"] == "PromptClassifier"
 
 
+def test_save_load_identity_with_ngram_features(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    model = PromptClassifier(PromptClassifierConfig(embed_dim=DIM, hidden=16, ngram_buckets=64, threshold=0.7))
+    with torch.no_grad():
+        model.ngrams.weight.normal_()  # zero-initialised: give the n-gram head something to save
+    model.save_pretrained(tmp_path / "clf")
+    back = PromptClassifier.from_pretrained(tmp_path / "clf")
+    assert back.config == model.config and back.config.ngram_buckets == 64
+    x = np.random.default_rng(0).normal(size=(3, DIM)).astype(np.float32)
+    texts = ["a car shoots past", "a man stabs the cyclist", "fog at dawn"]
+    assert [s.unsafe for s in back.score(x, texts)] == [s.unsafe for s in model.score(x, texts)]
+    # the n-gram head reads the text: the same embedding with another text scores differently
+    assert model.score(x[:1], ["a car shoots past"])[0].unsafe != model.score(x[:1], ["kill them all"])[0].unsafe
+    # a directory whose config lacks the n-gram table the weights hold (or the reverse) is refused
+    cfg = json.loads((tmp_path / "clf" / "config.json").read_text())
+    (tmp_path / "clf" / "config.json").write_text(json.dumps({**cfg, "ngram_buckets": 0}))
+    with pytest.raises(ValueError, match="do not match"):
+        PromptClassifier.from_pretrained(tmp_path / "clf")
+
+
+def test_ngram_features_are_deterministic_and_bounded() -> None:
+    a = pc.ngram_features("The driver un-alives himself", 1 << 15)
+    assert a == pc.ngram_features("the driver un-alives himself", 1 << 15) == sorted(set(a))
+    assert all(0 <= i < 1 << 15 for i in a) and len(a) > 20
+    assert pc.ngram_features("", 16) == []
+    ids, offsets, weights = pc.ngram_batch(["a b", "c"], 1 << 10)
+    assert offsets.tolist() == [0, len(pc.ngram_features("a b", 1 << 10))] and len(ids) == len(weights)
+    with pytest.raises(ValueError, match="buckets must be >= 1"):
+        pc.ngram_features("x", 0)
+
+
+def test_classifier_readings_blank_driving_senses() -> None:
+    assert pc.classifier_readings("A vintage car with suicide doors") == [
+        "a vintage car with suicide doors", "a vintage car with" + " " * 14]
+    assert pc.classifier_readings("a man shoots the cyclist") == ["a man shoots the cyclist"]
+    assert pc.classifier_readings("the d r i v e r sh0ots") == ["the driver shoots"]
+    assert pc.classifier_readings("kill the engine") == []  # nothing left but a driving sense
+    assert pc.classifier_readings("...") == []
+
+
+def _word_classifier(word: str) -> PromptClassifier:
+    """Safe by default (MLP bias); the n-gram head says 'self_harm' for texts with ``word`` in them."""
+    buckets = 1 << 12
+    model = PromptClassifier(PromptClassifierConfig(embed_dim=DIM, hidden=0, ngram_buckets=buckets, threshold=0.5))
+    with torch.no_grad():
+        for p in model.head.parameters():
+            p.zero_()
+        model.head[-1].bias[0] = 5.0
+        model.ngrams.weight[pc.ngram_features(word, buckets), CLASSES.index("self_harm")] = 20.0
+    return model
+
+
+def test_classifier_blocks_only_when_every_reading_is_unsafe() -> None:
+    guard = PromptGuard(encoder=_FlatEncoder(), classifier=_word_classifier("suicide"))
+    # "suicide doors" is a driving sense: blanked, the second reading is safe, so the head passes it
+    assert not guard.check_classifier("a vintage car with suicide doors").blocked
+    verdict = guard.check_classifier("the driver commits suicide")
+    assert verdict.blocked and verdict.categories == ("self_harm",)
+    # a driving sense does not launder the rest of the prompt: "suicide" outside it is in both readings
+    assert guard.check_classifier("a car with suicide doors, then the driver commits suicide").blocked
+
+
 def test_bundled_classifier_loads_and_is_calibrated() -> None:
     model = PromptClassifier.from_pretrained()
     assert model.config.classes == CLASSES and 0.5 <= model.config.threshold < 1.0
@@ -82,6 +144,10 @@ def test_broken_weight_file_fails_closed(tmp_path: Path) -> None:
     assert verdict.blocked and verdict.categories == ("classifier_error",)
     missing = PromptGuard(encoder=_FlatEncoder(), classifier=tmp_path / "nowhere").check("a road")
     assert missing.blocked and missing.categories == ("classifier_error",)
+    # config without its weights (a half-copied bundle): blocked, with the reason
+    (tmp_path / "clf" / "model.safetensors").unlink()
+    verdict = PromptGuard(encoder=_FlatEncoder(), classifier=tmp_path / "clf").check("a quiet country road")
+    assert verdict.blocked and "missing model.safetensors" in verdict.reasons[0]
 
 
 def test_nan_weights_and_wrong_encoder_fail_closed(tmp_path: Path) -> None:
@@ -116,6 +182,15 @@ def test_bad_input_errors() -> None:
         _uniform(0.95).score(np.zeros((2, 5), np.float32))
     with pytest.raises(ValueError, match="NaN"):
         _uniform(0.95).score(np.full((1, DIM), np.nan, np.float32))
+    with_ngrams = PromptClassifier(PromptClassifierConfig(embed_dim=DIM, hidden=0, ngram_buckets=32))
+    with pytest.raises(ValueError, match="reads the texts too: expected 2 texts, got none"):
+        with_ngrams.score(np.zeros((2, DIM), np.float32))
+    with pytest.raises(ValueError, match="expected 2 texts, got 1"):
+        with_ngrams.score(np.zeros((2, DIM), np.float32), ["one"])
+    with pytest.raises(ValueError, match="got a str"):
+        with_ngrams.score(np.zeros((2, DIM), np.float32), "ab")
+    with pytest.raises(ValueError, match="ngram_buckets"):
+        PromptClassifierConfig(ngram_buckets=-1)
     with pytest.raises(ValueError, match="threshold"):
         PromptClassifierConfig(threshold=1.0)
     with pytest.raises(ValueError, match="start with 'safe'"):
@@ -150,7 +225,8 @@ def test_train_extra_and_calibration_change_the_model() -> None:
     _, with_extra = pc.train(_tiny(), _HashEncoder(), extra=extra)
     assert with_extra["train_prompts"] == report["train_prompts"] + 20 and with_extra["extra_prompts"] == 20
     # a legitimate calibration prompt the model scores high raises the threshold above its score
-    scores = base.score(pc.embed_prompts(_HashEncoder(), [p.text for p in extra]))
+    assert base.config.ngram_buckets == _tiny().ngram_buckets > 0
+    scores = pc.score_prompts(base, _HashEncoder(), [p.text for p in extra])
     worst = extra[int(np.argmax([s.unsafe for s in scores]))].text
     _, calibrated = pc.train(_tiny(), _HashEncoder(), calibration=[worst])
     assert calibrated["calibration_prompts"] == report["calibration_prompts"] + 1

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from cosmos_lite.guardrail import GuardrailRunner, Policy, PolicyError, PromptGuard, default_policy, load_policy, normalize
+from cosmos_lite.guardrail import (
+    GuardrailRunner, Policy, PolicyError, PromptGuard, default_policy, load_policy, normalize,
+)
 
 PROMPTS = Path(__file__).parent / "data" / "prompts"
 
@@ -221,7 +223,8 @@ def test_accidents_and_other_senses_pass_the_blocklist(text: str) -> None:
 
 def test_obfuscated_words_are_read(guard: PromptGuard) -> None:
     g = PromptGuard(default_policy(), encoder=_NoEncoder())
-    for text in ("a man 57485 a cyclist", "a man b e a t s a cyclist", "a man bеаts a cyclist", "A MaN sTaBs A cYcLiSt"):
+    for text in ("a man 57485 a cyclist", "a man b e a t s a cyclist", "a man bеаts a cyclist",
+                 "A MaN sTaBs A cYcLiSt"):
         assert g.check_blocklist(text).blocked, text
     assert "57485" in normalize("the 57485 bus").variants[0]  # the plain reading keeps numbers
 

@@ -83,7 +83,7 @@ def clips_by_condition() -> dict:
 def test_true_clips_of_every_condition_pass_integrity(clips_by_condition: dict) -> None:
     from cosmos_lite.scenes import LIGHTINGS, WEATHERS
 
-    assert set(clips_by_condition) == {(w, l) for w in WEATHERS for l in LIGHTINGS}
+    assert set(clips_by_condition) == {(w, li) for w in WEATHERS for li in LIGHTINGS}
     blocked = {cond: problems for cond, clips in clips_by_condition.items()
                for frames in clips if (problems := check_integrity(frames))}
     assert blocked == {}
