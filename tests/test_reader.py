@@ -94,6 +94,13 @@ def test_shapes_read_clip_and_features():
     assert not np.allclose(f, model.features(_frames(7, seed=1)))
 
 
+def test_clip_heads_read_the_location_maps():
+    # the event head sees where each kind is: its gradient reaches the location head's weights
+    model = _tiny().train()
+    model(torch.rand(1, 3, 3, 32, 48) * 2 - 1).event.sum().backward()
+    assert model.where_head.weight.grad is not None and model.where_head.weight.grad.abs().sum() > 0
+
+
 def test_save_load_identity_and_strict_load(tmp_path):
     model = _tiny()
     x = torch.rand(1, 4, 3, 32, 48) * 2 - 1

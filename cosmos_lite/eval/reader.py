@@ -10,7 +10,7 @@ Architecture (read top-down below): a 2-D encoder per frame (four stride-2 conv
 stages, GroupNorm, SiLU; 64x96 -> 4x6), whose map is flattened (where an agent is
 tells the events apart: a pedestrian on the road, not on the sidewalk; a car
 drifting over the centre line) beside its spatial max (a small agent that one cell
-holds) and projected to ``dim``; residual
+holds) and the location head's maps (below), and projected to ``dim``; residual
 1-D convs over frames mix time, so the per-frame heads (agent kinds, event
 active) and the per-clip heads (weather, lighting, event; over the mean and max
 of the frame features) share one representation. A 1x1 conv on the third stage's
@@ -262,7 +262,8 @@ class SceneReader(Pretrained, nn.Module):
         self.encoder = nn.Sequential(*[conv_stage(chans[i], chans[i + 1], cfg.norm_groups) for i in range(STAGES)])
         self.where_head = nn.Conv2d(chans[WHERE_STAGE], len(cfg.kinds) + 1, 1)
         mh, mw = cfg.map_size
-        self.project = nn.Linear(chans[-1] * (mh * mw + 1), cfg.dim)
+        gh, gw = cfg.where_size
+        self.project = nn.Linear(chans[-1] * (mh * mw + 1) + (len(cfg.kinds) + 1) * gh * gw, cfg.dim)
         self.mixer = TemporalMixer(cfg.dim, cfg.temporal_blocks, cfg.temporal_kernel, cfg.norm_groups)
         self.norm = nn.LayerNorm(cfg.dim)
         self.kinds_head = nn.Linear(cfg.dim, len(cfg.kinds))
@@ -275,18 +276,23 @@ class SceneReader(Pretrained, nn.Module):
     # ------------------------------------------------------------------ forward
 
     def _encode(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """-> (per-frame features ``[B, T, dim]``, clip features ``[B, 2 * dim]``, the third
-        stage's map ``[B*T, C3, h, w]``)."""
+        """-> (per-frame features ``[B, T, dim]``, clip features ``[B, 2 * dim]``, the location
+        logits ``[B*T, K+1, h3, w3]``)."""
         check_clip_tensor(x, self.config.size)
         p = next(self.parameters())
         b, t = x.shape[:2]
         mid = self.encoder[:WHERE_STAGE](x.to(device=p.device, dtype=p.dtype).flatten(0, 1))  # [B*T, C3, h3, w3]
+        where = self.where_head(mid)  # [B*T, K+1, h3, w3]
         maps = self.encoder[WHERE_STAGE:](mid)  # [B*T, C, h, w]
-        cells = torch.cat([maps.flatten(1), maps.amax(dim=(2, 3))], dim=1)  # [B*T, C*h*w + C]
+        # The location maps join the features: a pedestrian of a few pixels is one cell of the
+        # third stage and nearly gone after the fourth, and which kind is where (on the road, over
+        # the centre line) is what tells the events apart.
+        cells = torch.cat([maps.flatten(1), maps.amax(dim=(2, 3)), where.sigmoid().flatten(1)],
+                          dim=1)  # [B*T, C*h*w + C + (K+1)*h3*w3]
         h = self.project(cells).unflatten(0, (b, t))  # [B, T, dim]
         h = self.mixer(h.transpose(1, 2)).transpose(1, 2)  # mixed over frames, [B, T, dim]
         h = self.norm(h)
-        return h, torch.cat([h.mean(dim=1), h.amax(dim=1)], dim=1), mid
+        return h, torch.cat([h.mean(dim=1), h.amax(dim=1)], dim=1), where
 
     def embed(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``x`` float ``[B, T, 3, H, W]`` in [-1, 1] at the config size -> (per-frame features ``[B, T, dim]``,
@@ -296,8 +302,8 @@ class SceneReader(Pretrained, nn.Module):
 
     def forward(self, x: torch.Tensor) -> ReaderLogits:
         """``x`` float ``[B, T, 3, H, W]`` in [-1, 1] at the config size -> :class:`ReaderLogits`."""
-        h, clip, mid = self._encode(x)
-        where = self.where_head(mid).unflatten(0, x.shape[:2])  # [B, T, K+1, h3, w3]
+        h, clip, where = self._encode(x)
+        where = where.unflatten(0, x.shape[:2])  # [B, T, K+1, h3, w3]
         return ReaderLogits(self.weather_head(clip), self.lighting_head(clip), self.event_head(clip),
                             self.kinds_head(h), self.active_head(h).squeeze(-1), where)
 
