@@ -405,7 +405,7 @@ class WorldModel:
         ``video`` (uint8 [T, H, W, 3] or a file) gives the first frames (as many whole latent
         groups as the generator conditions on); ``actions`` ([num_frames, A] per frame) steer the
         ego car; ``generator`` picks one of :attr:`generators`; ``settings`` is that generator's
-        settings object (e.g. ``DiffusionSettings(steps=24, guidance=3.0)``). Raises
+        settings object (e.g. ``DiffusionSettings(steps=24, guidance=1.5)``). Raises
         :class:`GenerationBlocked` when the guardrail refuses the request or the result."""
         req = GenerationRequest(prompt=prompt, video=video, actions=actions, num_frames=num_frames, seed=seed,
                                 generator=generator, settings=settings)

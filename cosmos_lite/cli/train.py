@@ -160,8 +160,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     e.add_argument("--drift-frames", type=positive_int, default=97, help="long rollout length (default 97)")
     e.add_argument("--cond-frames", type=positive_int, default=5, help="condition frames, 1 + 4j (default 5)")
     e.add_argument("--frames", type=positive_int, default=None, help="clip length (default: each generator's)")
-    e.add_argument("--steps", type=positive_int, default=24, help="sampler steps, where a generator has them")
-    e.add_argument("--guidance", type=float, default=3.0, help="classifier-free guidance (default 3.0)")
+    e.add_argument("--steps", type=positive_int, default=None,
+                   help="sampler steps, where a generator has them (default: each generator's own)")
+    e.add_argument("--guidance", type=float, default=None,
+                   help="classifier-free guidance, 1 = none (default: each generator's own)")
     e.add_argument("--seed", type=non_negative_int, default=0, help="generation seed of clip i is SEED + i")
     e.add_argument("--curvature", type=positive_float, default=0.02,
                    help="closest-replay |curvature| in 1/m (default 0.02)")

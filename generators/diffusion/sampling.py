@@ -39,7 +39,7 @@ class SamplerSettings:
     frames; long rollouts raise it by ``sigma_cond_growth`` per chunk against drift."""
 
     steps: int = 24
-    guidance: float = 3.0
+    guidance: float = 1.5  # DiffusionSettings' default (measured there)
     solver: Solver = "dpm"
     sigma_min: float = 0.002
     sigma_max: float = 80.0

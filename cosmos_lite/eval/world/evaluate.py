@@ -63,8 +63,10 @@ class WorldEvalSettings:
     drift_frames: int = 97
     cond_frames: int = 5  # 1 + j * temporal compression
     frames: int | None = None  # clip length; None = each generator's training clip length
-    steps: int = 24  # for generators whose settings have these fields
-    guidance: float = 3.0
+    # for generators whose settings have these fields; None = the generator's own default (what a
+    # user of generate gets)
+    steps: int | None = None
+    guidance: float | None = None
     seed: int = 0  # generation seed of clip i is seed + i
     curvature: float = 0.02  # 1/m, the closest-replay turn (a lane change's peak at town speeds)
     progress: bool = True
@@ -73,6 +75,8 @@ class WorldEvalSettings:
     def __post_init__(self) -> None:
         for name in ("n", "steps", "cond_frames", "drift_frames"):
             v = getattr(self, name)
+            if v is None and name == "steps":
+                continue
             if isinstance(v, bool) or not isinstance(v, int) or v < 1:
                 raise ValueError(f"{name} must be a positive integer, got {v!r}")
         for name in ("prompts", "steering", "drift", "png_clips", "seed"):
@@ -84,7 +88,8 @@ class WorldEvalSettings:
         if self.frames is not None and (isinstance(self.frames, bool) or not isinstance(self.frames, int)
                                         or self.frames <= self.cond_frames):
             raise ValueError(f"frames must be an integer above cond_frames ({self.cond_frames}), got {self.frames!r}")
-        if not (math.isfinite(self.guidance) and self.guidance >= 1):
+        if self.guidance is not None and not (isinstance(self.guidance, (int, float)) and not isinstance(
+                self.guidance, bool) and math.isfinite(self.guidance) and self.guidance >= 1):
             raise ValueError(f"guidance must be a finite number >= 1, got {self.guidance!r}")
         if not (math.isfinite(self.curvature) and self.curvature > 0):
             raise ValueError(f"curvature must be a positive number (1/m), got {self.curvature!r}")
@@ -386,12 +391,13 @@ def instrument_validity(results: dict) -> dict:
 
 
 def generator_settings(kind: str, st: WorldEvalSettings):
-    """The generator's settings with the evaluation's ``steps`` / ``guidance`` where it has them."""
+    """The generator's settings with the evaluation's ``steps`` / ``guidance`` where it has them and
+    they are given (None: the generator's defaults)."""
     from cosmos_lite.generators import settings_class
 
     cls = settings_class(kind)
     names = {f.name for f in dataclasses.fields(cls)}
-    return cls(**{k: v for k, v in (("steps", st.steps), ("guidance", st.guidance)) if k in names})
+    return cls(**{k: v for k, v in (("steps", st.steps), ("guidance", st.guidance)) if k in names and v is not None})
 
 
 def evaluate_world_model(model_dir: str | Path | None, out_dir: str | Path, settings: WorldEvalSettings,
