@@ -117,6 +117,18 @@ def test_errors(world_dir, tmp_path, capsys):
     assert rc == 2 and "absent" in capsys.readouterr().err
 
 
+def test_sampling_settings_default_to_each_generators_own():
+    from cosmos_lite.eval.world.evaluate import generator_settings
+    from cosmos_lite.generators.autoregressive import ARSettings
+    from cosmos_lite.generators.diffusion import DiffusionSettings
+
+    assert generator_settings("diffusion", WorldEvalSettings()) == DiffusionSettings()
+    assert generator_settings("autoregressive", WorldEvalSettings()) == ARSettings()
+    st = WorldEvalSettings(steps=6, guidance=2.5)
+    assert generator_settings("diffusion", st) == DiffusionSettings(steps=6, guidance=2.5)
+    assert generator_settings("autoregressive", st) == ARSettings(guidance=2.5)  # it has no "steps"
+
+
 # --------------------------------------------------------------------------- each measure can fail
 
 
