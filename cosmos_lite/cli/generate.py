@@ -30,7 +30,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g = p.add_argument_group("generator settings (each applies to the generators whose settings have it)")
     g.add_argument("--steps", type=positive_int, default=None, help="sampler steps (diffusion; default 24)")
     g.add_argument("--guidance", type=float, default=None,
-                   help="classifier-free guidance, 1 = none (default: diffusion 1.5, autoregressive 1)")
+                   help="classifier-free guidance, 1 = none (default 1.5)")
     g.add_argument("--negative-prompt", default=None, help="what to steer away from (default: empty prompt)")
     g.add_argument("--solver", choices=("dpm", "euler"), default=None, help="EDM scheduler (diffusion; default dpm)")
     g.add_argument("--temperature", type=float, default=None, help="sampling temperature (autoregressive; 0 = greedy)")

@@ -46,7 +46,7 @@ class DecodeSettings:
     top_k: int = 0
     top_p: float = 1.0
     steps: int = 8
-    guidance: float = 1.0
+    guidance: float = 1.5  # ARSettings' default (measured there)
 
     def __post_init__(self) -> None:
         def number(v) -> bool:
