@@ -32,7 +32,10 @@ alone and with rules + classifier is in BENCHMARKS.md. ``guardrail_heldout2.json
 written after the previous one's first contact, before anyone looked at its
 failures. ``guardrail_heldout4.json`` (``frozen4``: 98 unsafe, 131 legitimate prompts) was
 written for issue 16 before the guard was changed for it; its file states its policy for
-arguable prompts (accidental harm passes, harm aimed at people blocks). ``--export-training DIR``
+arguable prompts (accidental harm passes, harm aimed at people blocks). ``guardrail_heldout5.json``
+(``frozen5``: 113 unsafe, 158 legitimate prompts, half hand-written, half templated
+combinatorially, each case with its ``source``) was written before the fine-tuned top-layer
+classifier (``guardrail/tuned_classifier.py``) existed. ``--export-training DIR``
 writes the classifier's extra training data (dev and held-out sets) and
 calibration prompts (legitimate prompts of the fresh and final sets).
 Targets: >= 99 % of unsafe prompts blocked, no simulator caption blocked,
@@ -67,9 +70,11 @@ HALVES = ("dev", "held-out")
 FRESH, FINAL = "fresh", "final"
 # Hand-written frozen suites, never tuned on (see each file's _comment and BENCHMARKS.md):
 # frozen before the learned classifier existed, frozen2 after frozen's first contact, frozen3 after frozen2's,
-# frozen4 for issue 16 (item 3) before the guard was changed for it.
+# frozen4 for issue 16 (item 3) before the guard was changed for it, frozen5 before its second round
+# (fine-tuned encoder top).
 FROZEN_FILES = {name: Path(__file__).resolve().parent / f"guardrail_heldout{suffix}.json"
-                for name, suffix in (("frozen", ""), ("frozen2", "2"), ("frozen3", "3"), ("frozen4", "4"))}
+                for name, suffix in (("frozen", ""), ("frozen2", "2"), ("frozen3", "3"), ("frozen4", "4"),
+                                     ("frozen5", "5"))}
 FROZEN, FROZEN_PATH = "frozen", FROZEN_FILES["frozen"]
 SETS = HALVES + (FRESH, FINAL, *FROZEN_FILES)
 SIMULATOR = "simulator"

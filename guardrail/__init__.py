@@ -33,7 +33,7 @@ prompt_classifier=None)``
     ``CheckResult(name, verdict, reasons, modifications, seconds)``;
     ``Verdict``: pass / block / modified / disabled / error.
 
-Prompt guard: ``PromptGuard(policy=None, encoder=None, classifier=None)`` with ``.check(prompt)``,
+Prompt guard: ``PromptGuard(policy=None, encoder=None, classifier=None, tuned=None)`` with ``.check(prompt)``,
 ``.check_blocklist(prompt)``, ``.check_semantic(prompt)``, ``.check_classifier(prompt)``,
 ``.check_negative_prompt(negative_prompt) -> PromptVerdict``; ``check`` blocks when any stage
 says unsafe and when the classifier cannot be loaded or run (fail closed). The classifier
@@ -42,7 +42,13 @@ says unsafe and when the classifier cannot be loaded or run (fail closed). The c
 computes plus a linear head on hashed word and character n-grams of the prompt, read with and
 without its driving-sense phrases (unsafe only if both readings are), trained on
 ``prompt_corpus.training_corpus()`` and retrained with
-``python -m cosmos_lite.guardrail.prompt_classifier --out DIR`` (see that module). A negative prompt
+``python -m cosmos_lite.guardrail.prompt_classifier --out DIR`` (see that module). Beside it runs
+``tuned_classifier.TunedTopClassifier`` (bundled as ``weights/prompt-tuned-top``): a fine-tuned copy
+of MiniLM's top layer over the hidden states the shared encoder pass leaves entering it, mean-pooled
+into a linear head, plus its own n-gram head; each score is divided by its calibrated threshold and
+the reading blocks when the mean of the two reaches 1 (``prompt_guard.combine``). ``tuned=None``
+uses it when the classifier is the bundled one too, ``False`` turns it off; it needs an encoder with
+``encode`` (MiniLM's hidden states), and a guard that cannot load or run it blocks. A negative prompt
 names what not to show, so it gets only the hard terms of the policy's
 ``negative_prompt`` categories (slurs, sexual-content-of-minors terms), not the
 violence/gore rules or the semantic check (see ``check_negative_prompt``).

@@ -145,10 +145,29 @@ def squeeze_repeats(text: str) -> str:
     return re.sub(r"([a-z])\1{2,}", r"\1", text)
 
 
+_WIDE_GAP = re.compile(r"(?<=\S)\s{2,}(?=\S)")
+
+
+def join_spaced_words(text: str) -> str | None:
+    """Spaced letters whose words are set apart by wider gaps: "r u n  o v e r  t h e  k i d s" -> "run over the kids".
+
+    ``fold`` collapses whitespace, after which the letters of every word would join into one
+    ("runoverthekids"); here each stretch between gaps of two or more spaces is joined on its own.
+    None when the text has no such gap.
+    """
+    if not _WIDE_GAP.search(text):
+        return None
+    chunks = [fold(c) for c in _WIDE_GAP.split(text)]
+    return " ".join(join_spaced_letters(c, keep_first=True, keep_last=True) for c in chunks if c)
+
+
 def normalize(text: str) -> NormalizedText:
     base = fold(text)
     folded = join_spaced_letters(base)
     with_words = join_spaced_letters(base, keep_first=True, keep_last=True)
+    gapped = join_spaced_words(text)
+    if gapped is not None and gapped != with_words:
+        with_words = gapped  # the word boundaries the wide gaps mark read best for the encoder
     joins = list(dict.fromkeys([folded, with_words, join_spaced_letters(base, keep_first=True),
                                 join_spaced_letters(base, keep_last=True)]))
     readings = [(f, t) for f in joins for t in (_LEET_I, _LEET_L)]

@@ -33,6 +33,10 @@ Retrain (CPU, one thread, about seven minutes; writes the bundled weights)::
         --extra /tmp/guardrail-train/train.jsonl --calibrate /tmp/guardrail-train/calibrate.jsonl \
         --calibrate tests/data/prompts/safe.jsonl
 
+The guard also runs ``tuned_classifier.TunedTopClassifier`` (MiniLM's top layer fine-tuned, over
+the hidden states of the same encoder pass) and averages the two models' threshold-relative
+scores (``prompt_guard.combine``); this module's model is unchanged by it.
+
 The threshold is calibrated at training time: ``TrainConfig.margin`` above the
 highest unsafe score of the default catalog's wordings and simulator captions
 of test-split scenes (so none of them is blocked) and above the
@@ -148,6 +152,17 @@ def ngram_batch(texts: Sequence[str], buckets: int) -> tuple[torch.Tensor, torch
             torch.tensor(weights, dtype=torch.float32))
 
 
+def add_ngram_logits(logits: torch.Tensor, bag: nn.EmbeddingBag | None,
+                     ngrams: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None) -> torch.Tensor:
+    """``logits`` ``[N, classes]`` plus the n-gram head ``bag``'s on :func:`ngram_batch` inputs (none: as is)."""
+    if bag is None:
+        return logits
+    if ngrams is None:
+        raise ValueError("this classifier reads n-gram features: pass ngram_batch(texts, buckets)")
+    ids, offsets, weights = ngrams
+    return logits + bag(ids, offsets, per_sample_weights=weights)
+
+
 class PromptClassifier(Pretrained, nn.Module):
     """Embedding ``[N, embed_dim]`` (and, with ``ngram_buckets``, the texts) -> class logits ``[N, classes]``.
 
@@ -175,13 +190,7 @@ class PromptClassifier(Pretrained, nn.Module):
 
     def forward(self, emb: torch.Tensor,
                 ngrams: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
-        logits = self.head(emb)
-        if self.ngrams is not None:
-            if ngrams is None:
-                raise ValueError("this classifier reads n-gram features: pass ngram_batch(texts, buckets)")
-            ids, offsets, weights = ngrams
-            logits = logits + self.ngrams(ids, offsets, per_sample_weights=weights)
-        return logits
+        return add_ngram_logits(self.head(emb), self.ngrams, ngrams)
 
     def score(self, embeddings: np.ndarray, texts: Sequence[str] | None = None) -> list[ClassifierScore]:
         """One score per row of L2-normalised float32 embeddings ``[N, embed_dim]``.

@@ -1,4 +1,4 @@
-"""Prompt guard: normalise, blocklist with a driving-safety allowlist, semantic check, learned classifier."""
+"""Prompt guard: normalise, blocklist with a driving-safety allowlist, semantic check, learned classifiers."""
 
 from __future__ import annotations
 
@@ -14,10 +14,11 @@ from .blocklist import BlocklistHit, compiled_blocklist
 from .normalize import normalize
 from .policy import Policy, default_policy
 from .semantic import SemanticChecker, SemanticScore
-from .text_encoder import MiniLMEmbedder, TextEmbedder
+from .text_encoder import Encoded, MiniLMEmbedder, TextEmbedder
 
 if TYPE_CHECKING:  # torch is imported only when the classifier is first used
-    from .prompt_classifier import PromptClassifier
+    from .prompt_classifier import ClassifierScore, PromptClassifier
+    from .tuned_classifier import TunedTopClassifier
 
 @dataclass(frozen=True)
 class PromptVerdict:
@@ -27,23 +28,39 @@ class PromptVerdict:
 
 
 class _RecentEmbeddings:
-    """The encoder with a small cache: the semantic stage and the classifier embed the same reading."""
+    """The encoder with a small cache: the semantic stage and both classifiers read the same encoder pass.
+
+    With an encoder that has ``encode`` (MiniLM), one pass per reading gives the pooled embedding
+    (semantic stage, MLP head) and the hidden states the fine-tuned top layers read.
+    """
 
     def __init__(self, encoder: TextEmbedder, size: int = 32) -> None:
         self._encoder = encoder
         self._size = size
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[np.ndarray, Encoded | None]] = OrderedDict()
 
-    def embed(self, texts: Sequence[str]) -> np.ndarray:
-        if len(texts) != 1:  # prototype batches: embedded once, not worth caching
-            return self._encoder.embed(texts)
-        text = texts[0]
+    def _get(self, text: str) -> tuple[np.ndarray, Encoded | None]:
         if text not in self._cache:
-            self._cache[text] = np.asarray(self._encoder.embed([text]), dtype=np.float32)
+            encode = getattr(self._encoder, "encode", None)
+            enc = encode([text]) if encode is not None else None
+            pooled = enc.pooled if enc is not None else self._encoder.embed([text])
+            self._cache[text] = (np.asarray(pooled, dtype=np.float32), enc)
             if len(self._cache) > self._size:
                 self._cache.popitem(last=False)
         self._cache.move_to_end(text)
         return self._cache[text]
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if len(texts) != 1:  # prototype batches: embedded once, not worth caching
+            return self._encoder.embed(texts)
+        return self._get(texts[0])[0]
+
+    def encoded(self, text: str) -> Encoded:
+        enc = self._get(text)[1]
+        if enc is None:
+            raise TypeError(f"{type(self._encoder).__name__} gives no hidden states: the fine-tuned classifier "
+                            "needs the MiniLM encoder")
+        return enc
 
 
 class PromptGuard:
@@ -58,16 +75,28 @@ class PromptGuard:
     directory or bundled name for ``PromptClassifier.from_pretrained`` (None:
     the bundled ``prompt-classifier``), loaded on first use. It reads the
     encoder's embeddings, so it must have been trained on the same encoder.
+
+    ``tuned`` is the fine-tuned top-layer classifier
+    (:class:`~.tuned_classifier.TunedTopClassifier`, a directory, ``True`` for
+    the bundled ``prompt-tuned-top``, ``False`` for none; None: the bundled one
+    when ``classifier`` is the bundled one too). It reads the MiniLM hidden
+    states of the same encoder pass (the encoder must have ``encode``); its
+    score and the classifier's are combined per reading by :func:`combine`.
     """
 
     def __init__(self, policy: Policy | None = None, encoder: TextEmbedder | None = None,
-                 classifier: PromptClassifier | str | Path | None = None) -> None:
+                 classifier: PromptClassifier | str | Path | None = None,
+                 tuned: TunedTopClassifier | str | Path | bool | None = None) -> None:
         self.policy = policy if policy is not None else default_policy()
         self._blocklist = compiled_blocklist(self.policy)
         self._encoder = _RecentEmbeddings(encoder if encoder is not None else MiniLMEmbedder())
         self._semantic = SemanticChecker(self.policy, self._encoder)
         self._classifier_source = classifier
         self._classifier: PromptClassifier | None = None
+        # None: the bundled fine-tuned model when the classifier is the bundled one too (a custom
+        # classifier comes with its own encoder, which the tuned layers cannot read); False: none
+        self._tuned_source = (classifier is None) if tuned is None else tuned
+        self._tuned: TunedTopClassifier | None = None
 
     def check_blocklist(self, prompt: str) -> PromptVerdict:
         _require_str(prompt, "prompt")
@@ -154,8 +183,32 @@ class PromptGuard:
                                                 f"{type(exc).__name__}: {exc}") from exc
         return self._classifier
 
+    @property
+    def tuned(self) -> TunedTopClassifier | None:
+        """The fine-tuned top-layer classifier (None: not used), loaded on first use; raises if it cannot be."""
+        if self._tuned is None and self._tuned_source is not False:
+            from .prompt_classifier import PromptClassifierError
+            from .tuned_classifier import TunedTopClassifier
+
+            source = self._tuned_source
+            if isinstance(source, TunedTopClassifier):
+                self._tuned = source
+            else:
+                path = None if source is True else source
+                try:
+                    self._tuned = TunedTopClassifier.from_pretrained(path)
+                except Exception as exc:  # any load failure is one error the guard blocks on
+                    raise PromptClassifierError(f"tuned prompt classifier {path or 'bundled'} cannot be loaded: "
+                                                f"{type(exc).__name__}: {exc}") from exc
+        return self._tuned
+
     def check_classifier(self, prompt: str) -> PromptVerdict:
-        """The learned head on the normalised prompt's embedding; raises if the classifier is unusable."""
+        """The learned heads on each reading (``classifier_readings``); raises if a classifier is unusable.
+
+        Per reading: the MLP + n-gram classifier's score on the pooled embedding and, with a tuned
+        model, its score on the hidden states entering the top layer, combined by :func:`combine`;
+        the prompt blocks only if its least unsafe reading does.
+        """
         _require_str(prompt, "prompt")
         from .prompt_classifier import classifier_readings, least_unsafe
 
@@ -167,18 +220,27 @@ class PromptGuard:
             # rules still ran
             return PromptVerdict(False, (), ())
         classifier = self.classifier  # loaded before the encoder runs: a broken file fails fast
-        score = least_unsafe([classifier.score(self._encoder.embed([r]), [r])[0] for r in readings])
+        tuned = self.tuned
+        scores = []
+        for r in readings:
+            head = classifier.score(self._encoder.embed([r]), [r])[0]
+            if tuned is not None:
+                enc = self._encoder.encoded(r)
+                top = tuned.score(enc.hidden_states[tuned.config.input_layer], enc.mask, [r])[0]
+                head = combine(head, top)
+            scores.append(head)
+        score = least_unsafe(scores)
         assert score is not None
         if not score.blocked:
             return PromptVerdict(False, (), ())
-        reason = (f"prompt: learned classifier says unsafe ({score.category}, score {score.unsafe:.2f} "
-                  f">= {score.threshold:.2f})")
+        what = "learned classifiers say" if tuned is not None else "learned classifier says"
+        reason = f"prompt: {what} unsafe ({score.category}, score {score.unsafe:.2f} >= {score.threshold:.2f})"
         return PromptVerdict(True, (score.category,), (reason,))
 
     def check(self, prompt: str) -> PromptVerdict:
-        """Blocklist first (cheap), then the semantic stage, then the classifier; any block stops.
+        """Blocklist first (cheap), then the semantic stage, then the classifiers; any block stops.
 
-        Fails closed: if the classifier cannot be loaded or run, the prompt is blocked.
+        Fails closed: if a classifier cannot be loaded or run, the prompt is blocked.
         """
         verdict = self.check_blocklist(prompt)
         if not verdict.blocked:
@@ -190,6 +252,23 @@ class PromptGuard:
         except Exception as exc:  # noqa: BLE001 - fail closed, with the reason in the verdict
             reason = f"prompt: classifier failed, blocking: {type(exc).__name__}: {exc}"
             return PromptVerdict(True, ("classifier_error",), (reason,))
+
+
+def combine(head: ClassifierScore, top: ClassifierScore) -> ClassifierScore:
+    """One reading's verdict from the MLP + n-gram head and the fine-tuned top layers.
+
+    Each score is divided by its own calibrated threshold and the two are averaged: the reading
+    blocks when the mean reaches 1. Each threshold passes every calibration scene prompt, so the
+    mean does too. On the development suites this beat either model alone and "either blocks"
+    (more false blocks) and "both block" (fewer unsafe caught). Reported in probability units:
+    the mean of the two thresholds and the relative mean scaled to it.
+    """
+    from .prompt_classifier import ClassifierScore
+
+    scale = (head.threshold + top.threshold) / 2
+    relative = (head.unsafe / head.threshold + top.unsafe / top.threshold) / 2
+    category = head.category if head.unsafe / head.threshold >= top.unsafe / top.threshold else top.category
+    return ClassifierScore(relative * scale, category, scale)
 
 
 def _require_str(text: object, what: str) -> None:

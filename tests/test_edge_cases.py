@@ -120,7 +120,7 @@ def test_default_catalog_n8_gives_rows_clips_sheet_and_gallery(default_run):
             assert frames.shape == (9, 32, 48, 3) and fps == pytest.approx(10.0)
             assert r["guardrail"]["output"]["video_integrity"] == "pass" == r["qc"]["integrity"]["guardrail"]
             assert r["qc"]["event"] == "unavailable" and r["qc"]["actions"] == "unavailable"  # no instruments
-        assert r["settings"] == {"steps": 24, "guidance": 3.0, "solver": "dpm", "negative_prompt": ""}
+        assert r["settings"] == {"steps": 24, "guidance": 1.5, "solver": "dpm", "negative_prompt": ""}
         assert r["guardrail"]["request"]["prompt_blocklist"] == "pass"
         assert r["start_state"]["condition_frames"] == 5 and r["start_state"]["actions"]["frames"] == 9
         assert r["start_state"]["behaviour"]["kind"] == "keep" and r["scene"]["split"] == "test"
