@@ -17,6 +17,7 @@ from cosmos_lite.scenes import AGENT_KINDS, EVENTS, LIGHTINGS, WEATHERS, Scenari
 from cosmos_lite.train.config import TrainConfig
 from cosmos_lite.train.engine import fit
 from cosmos_lite.train.reader_task import (
+    FOCUS_EVENTS,
     InstrumentDataConfig,
     InstrumentStream,
     LabelConfig,
@@ -28,6 +29,7 @@ from cosmos_lite.train.reader_task import (
     degrade_clips,
     label_scene,
     reader_finetune_config,
+    reader_focus_config,
     reader_loss,
     reader_run_config,
     window_sample,
@@ -223,6 +225,19 @@ def test_stream_is_position_addressed_and_options_change_it():
         replace(DATA, frames=7)
     with pytest.raises(ValueError, match="plain_behaviour"):
         replace(DATA, plain_behaviour="moonwalk")
+    # focus: salient scenes redrawn until their event is a focus kind; plain scenes and focus 0 untouched
+    focus = ("cyclist_swerve", "animal_crossing")
+    kinds = [salient.scene(m).scenario.event.kind for m in range(6)]
+    focused = stream(replace(DATA, salient_fraction=1.0, focus_events=focus, focus_fraction=1.0))
+    assert all(focused.scene(m).scenario.event.kind in focus for m in range(6)) and not set(kinds) <= set(focus)
+    off = stream(replace(DATA, salient_fraction=1.0, focus_events=focus, focus_fraction=0.0))
+    assert [off.scene(m).scenario.event.kind for m in range(6)] == kinds
+    plain_focus = stream(replace(DATA, salient_fraction=0.0, focus_events=focus, focus_fraction=1.0))
+    assert [plain_focus.scene(m).scenario.seed for m in range(3)] == [plain.scene(m).scenario.seed for m in range(3)]
+    with pytest.raises(ValueError, match="focus_events"):
+        replace(DATA, focus_events=("ufo",))
+    with pytest.raises(ValueError, match="needs focus_events"):
+        replace(DATA, focus_fraction=0.5)
 
 
 def test_degradations_and_loss():
@@ -285,6 +300,10 @@ def test_fine_tune_starts_from_the_given_weights(tmp_path):
         ReaderTask(replace(run, model=replace(TINY, dim=24))).build_modules()
     ft = reader_finetune_config(tmp_path / "start")
     assert ft.data.blank_fraction == 0.1 and ft.init_from == str(tmp_path / "start") and ft.train.steps == 400
+    st3 = reader_focus_config(tmp_path / "start")
+    assert st3.train.steps == 1200 and st3.data.focus_events == FOCUS_EVENTS and st3.data.focus_fraction == 0.5
+    assert replace(st3, data=replace(st3.data, focus_fraction=0.0, focus_events=())).data == ft.data
+    assert ReaderRunConfig.from_dict(json.loads(json.dumps(st3.to_dict()))) == st3
     assert ReaderRunConfig.from_dict(json.loads(json.dumps(ft.to_dict()))) == ft
 
 

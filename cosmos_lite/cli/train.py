@@ -124,6 +124,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         if extra:
             p.add_argument("--init-from", default=None, metavar="READER",
                            help="stage 2: fine-tune this trained reader (RUN/final) with blank clips (400 steps)")
+            p.add_argument("--focus", action="store_true",
+                           help="stage 3, with --init-from: fine-tune with half the salient scenes drawn from "
+                                "pedestrian, cyclist and animal events (1200 steps)")
         _add_train_flags(p)
         p.set_defaults(func=_train_instrument)
 
@@ -305,7 +308,10 @@ def _train_instrument(args: argparse.Namespace) -> int:
     if init_from is not None and not Path(init_from).is_dir():
         raise FileNotFoundError(f"{init_from}: no such reader directory (RUN/final of a reader run)")
     if args.train_command == "reader":
-        reader_task.train_main(args.out, resume=args.resume, init_from=init_from, **overrides)
+        if args.focus and init_from is None:
+            raise ValueError("--focus is stage 3: give the stage-2 reader with --init-from")
+        reader_task.train_main(args.out, resume=args.resume, init_from=init_from,
+                               **({"focus": True} if args.focus else {}), **overrides)
     else:
         idm_task.train_main(args.out, resume=args.resume, **overrides)
     return 0

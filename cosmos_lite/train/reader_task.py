@@ -59,13 +59,14 @@ from torch.utils.data import IterableDataset
 from cosmos_lite.data.codec import frames_to_images
 from cosmos_lite.data.streams import _PositionStream, _sample_rng
 from cosmos_lite.eval.reader import ReaderLogits, SceneReader, SceneReaderConfig, prompted_event_found
-from cosmos_lite.scenes import AGENT_KINDS, BEHAVIOURS, Scenario, render
+from cosmos_lite.scenes import AGENT_KINDS, BEHAVIOURS, EVENTS, Scenario, render
 from cosmos_lite.scenes.spec import EVENT_ACTORS, VEHICLE_KINDS
 
 from .config import TrainConfig, _reject_unknown, _sub
 from .engine import StepOutput, fit
 
 SCENE_SEEDS = 1_000_000_000  # Scenario.sample seeds per split
+FOCUS_STRIDE = 104_729  # seed step of the redraws for focus_events (a prime: no early cycle)
 BUNDLE_DIR = Path(__file__).resolve().parents[1] / "eval" / "weights"
 
 # --------------------------------------------------------------------------- run config
@@ -87,6 +88,10 @@ class InstrumentDataConfig:
     hflip: bool = True  # random left-right flip (p = 0.5); the IDM negates the curvature
     degrade: bool = True  # blur / resample / noise / colour degradations in the training step
     blank_fraction: float = 0.0  # reader: clips replaced by one flat colour (+ noise), labelled "nothing there"
+    # share of the salient scenes redrawn (the next seeds) until their event is one of ``focus_events``:
+    # more of the kinds an instrument misses
+    focus_events: tuple[str, ...] = ()
+    focus_fraction: float = 0.0
     val_clips: int = 48  # whole val-split scenes, every other one salient
 
     def __post_init__(self) -> None:
@@ -102,7 +107,13 @@ class InstrumentDataConfig:
             raise ValueError(f"frames ({self.frames}) must be at most render_frames ({self.render_frames})")
         if isinstance(self.fps, bool) or not isinstance(self.fps, (int, float)) or not 0 < self.fps <= 100:
             raise ValueError(f"fps must be a number in (0, 100], got {self.fps!r}")
-        for name in ("salient_fraction", "direct_fraction", "blank_fraction"):
+        object.__setattr__(self, "focus_events", tuple(self.focus_events))
+        unknown = [e for e in self.focus_events if e not in EVENTS or e == "none"]
+        if unknown:
+            raise ValueError(f"focus_events must be scripted events ({', '.join(EVENTS[1:])}), got {unknown}")
+        if self.focus_fraction and not self.focus_events:
+            raise ValueError("focus_fraction > 0 needs focus_events")
+        for name in ("salient_fraction", "direct_fraction", "blank_fraction", "focus_fraction"):
             v = getattr(self, name)
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0.0 <= v <= 1.0:
                 raise ValueError(f"{name} must be in [0, 1], got {v!r}")
@@ -324,11 +335,16 @@ class InstrumentStream(_PositionStream):
         if m not in self._cache:
             d = self.data
             seed = (self.seed * 7919 + m * self.world_size + self.rank) % SCENE_SEEDS
-            u = np.random.default_rng([self.seed, m, self.rank, 11]).random(2)
+            u = np.random.default_rng([self.seed, m, self.rank, 11]).random(3)
             salient = bool(u[0] < d.salient_fraction)
-            self._cache[m] = label_scene(scene_scenario(seed, self.split, salient, d), d, self.size, self.labels,
-                                         self.rules, direct=bool(u[1] < d.direct_fraction),
-                                         salient=salient)
+            sc = scene_scenario(seed, self.split, salient, d)
+            if salient and u[2] < d.focus_fraction:
+                k = 0
+                while sc.event.kind not in d.focus_events:  # a few draws: events are drawn evenly
+                    k += 1
+                    sc = scene_scenario((seed + k * FOCUS_STRIDE) % SCENE_SEEDS, self.split, True, d)
+            self._cache[m] = label_scene(sc, d, self.size, self.labels, self.rules,
+                                         direct=bool(u[1] < d.direct_fraction), salient=salient)
         return self._cache[m]
 
     def sample(self, index: int) -> dict[str, Any]:
@@ -591,16 +607,33 @@ def reader_finetune_config(init_from: str | Path, steps: int = 400, batch_size: 
     return replace(base, data=replace(base.data, blank_fraction=0.1), init_from=str(init_from))
 
 
+# the events the stage-2 reader missed (found 0-6 % on 200 test clips: BENCHMARKS.md, session 3)
+FOCUS_EVENTS = ("pedestrian_crossing", "cyclist_swerve", "animal_crossing")
+
+
+def reader_focus_config(init_from: str | Path, steps: int = 1200, batch_size: int = 8,
+                        **train: Any) -> ReaderRunConfig:
+    """Stage 3 of the bundled reader: stage 2's recipe from the stage-2 weights ``init_from``, with half
+    the salient scenes redrawn until their event is one of :data:`FOCUS_EVENTS`."""
+    base = reader_finetune_config(init_from, steps, batch_size, **{"val_every": 400, **train})
+    return replace(base, data=replace(base.data, focus_events=FOCUS_EVENTS, focus_fraction=0.5))
+
+
 def train_main(out: str | Path, steps: int | None = None, resume: bool = False, init_from: str | Path | None = None,
-               **train: Any):
+               focus: bool = False, **train: Any):
     """Train the reader into ``out`` (checkpoints, metrics.jsonl, ``final/``): stage 1 from scratch
-    (2700 steps), or with ``init_from`` stage 2 (400 steps). ``resume`` continues a killed run
-    from its newest checkpoint with its saved config (``steps`` / ``train`` override it)."""
+    (2700 steps), or with ``init_from`` stage 2 (400 steps), or with ``init_from`` and ``focus``
+    stage 3 (1200 steps). ``resume`` continues a killed run from its newest checkpoint with its saved
+    config (``steps`` / ``train`` override it)."""
     from .engine import resume_config
 
+    if focus and (resume or init_from is None):
+        raise ValueError("focus is stage 3: it fine-tunes the reader given by init_from (not with resume)")
     if resume:  # the checkpoint's settings; training flags (e.g. more steps) still override
         run = ReaderRunConfig.from_dict(resume_config(out))
         run = replace(run, train=replace(run.train, **({"steps": steps} if steps else {}), **train))
+    elif init_from is not None and focus:
+        run = reader_focus_config(init_from, steps or 1200, **train)
     elif init_from is not None:
         run = reader_finetune_config(init_from, steps or 400, **train)
     else:
