@@ -170,36 +170,19 @@ class PromptGuard:
     def classifier(self) -> PromptClassifier:
         """The learned classifier, loaded on first use; raises ``PromptClassifierError`` if it cannot be."""
         if self._classifier is None:
-            from .prompt_classifier import PromptClassifier, PromptClassifierError
+            from .prompt_classifier import PromptClassifier
 
-            source = self._classifier_source
-            if isinstance(source, PromptClassifier):
-                self._classifier = source
-            else:
-                try:
-                    self._classifier = PromptClassifier.from_pretrained(source)
-                except Exception as exc:  # any load failure is one error the guard blocks on
-                    raise PromptClassifierError(f"prompt classifier {source or 'bundled'} cannot be loaded: "
-                                                f"{type(exc).__name__}: {exc}") from exc
+            self._classifier = _load_classifier(PromptClassifier, self._classifier_source, "prompt classifier")
         return self._classifier
 
     @property
     def tuned(self) -> TunedTopClassifier | None:
         """The fine-tuned top-layer classifier (None: not used), loaded on first use; raises if it cannot be."""
         if self._tuned is None and self._tuned_source is not False:
-            from .prompt_classifier import PromptClassifierError
             from .tuned_classifier import TunedTopClassifier
 
-            source = self._tuned_source
-            if isinstance(source, TunedTopClassifier):
-                self._tuned = source
-            else:
-                path = None if source is True else source
-                try:
-                    self._tuned = TunedTopClassifier.from_pretrained(path)
-                except Exception as exc:  # any load failure is one error the guard blocks on
-                    raise PromptClassifierError(f"tuned prompt classifier {path or 'bundled'} cannot be loaded: "
-                                                f"{type(exc).__name__}: {exc}") from exc
+            source = None if self._tuned_source is True else self._tuned_source
+            self._tuned = _load_classifier(TunedTopClassifier, source, "tuned prompt classifier")
         return self._tuned
 
     def check_classifier(self, prompt: str) -> PromptVerdict:
@@ -285,3 +268,18 @@ def _describe_semantic(score: SemanticScore) -> str:
     return (f"prompt: close to unsafe concept '{score.category}' "
             f"(similarity {score.similarity:.2f} >= {score.threshold:.2f}, "
             f"nearest safe {score.safe_similarity:.2f})")
+
+
+def _load_classifier(cls, source, what: str):
+    """``source`` itself when it is a loaded ``cls``, else ``cls.from_pretrained(source)`` (None: the
+    bundled weights); any load failure becomes one ``PromptClassifierError``, which the guard blocks on."""
+    from .prompt_classifier import PromptClassifierError
+
+    if isinstance(source, cls):
+        return source
+    try:
+        return cls.from_pretrained(source)
+    except Exception as exc:
+        raise PromptClassifierError(f"{what} {source or 'bundled'} cannot be loaded: "
+                                    f"{type(exc).__name__}: {exc}") from exc
+
