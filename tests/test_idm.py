@@ -220,7 +220,14 @@ def test_cli_train_reader_and_idm_are_thin_wrappers(monkeypatch, tmp_path, capsy
     assert main(["train", "reader", "--out", out, "--init-from", str(tmp_path / "nope")]) == 2
     assert "no such reader directory" in capsys.readouterr().err
     assert len(calls) == 4
-    assert main(["train", "reader", "--out", out, "--init-from", str(tmp_path / "start"), "--focus"]) == 0
-    assert calls[-1] == ("reader", out, {"resume": False, "init_from": str(tmp_path / "start"), "focus": True})
+    start = str(tmp_path / "start")
+    assert main(["train", "reader", "--out", out, "--init-from", start, "--focus"]) == 0
+    assert calls[-1] == ("reader", out, {"resume": False, "init_from": start, "focus": ()})
+    assert main(["train", "reader", "--out", out, "--init-from", start, "--focus", "pedestrian_crossing",
+                 "--focus-fraction", "0.4"]) == 0
+    assert calls[-1] == ("reader", out, {"resume": False, "init_from": start, "focus": ("pedestrian_crossing",),
+                                         "focus_fraction": 0.4})
     assert main(["train", "reader", "--out", out, "--focus"]) == 2
-    assert "--init-from" in capsys.readouterr().err and len(calls) == 5
+    assert "--init-from" in capsys.readouterr().err and len(calls) == 6
+    assert main(["train", "reader", "--out", out, "--init-from", start, "--focus-fraction", "0.4"]) == 2
+    assert "needs --focus" in capsys.readouterr().err and len(calls) == 6

@@ -303,8 +303,31 @@ def test_fine_tune_starts_from_the_given_weights(tmp_path):
     st3 = reader_focus_config(tmp_path / "start")
     assert st3.train.steps == 1200 and st3.data.focus_events == FOCUS_EVENTS and st3.data.focus_fraction == 0.5
     assert replace(st3, data=replace(st3.data, focus_fraction=0.0, focus_events=())).data == ft.data
+    ped = reader_focus_config(tmp_path / "start", events=("pedestrian_crossing",), fraction=0.4)
+    assert ped.data.focus_events == ("pedestrian_crossing",) and ped.data.focus_fraction == 0.4
+    assert replace(ped, data=replace(ped.data, focus_events=FOCUS_EVENTS, focus_fraction=0.5)) == st3
     assert ReaderRunConfig.from_dict(json.loads(json.dumps(st3.to_dict()))) == st3
     assert ReaderRunConfig.from_dict(json.loads(json.dumps(ft.to_dict()))) == ft
+
+
+def test_train_main_maps_focus_onto_the_stage_config(tmp_path, monkeypatch):
+    """train_main(focus=()) is stage 3 (FOCUS_EVENTS, half); named events and a fraction replace them."""
+    import cosmos_lite.train.reader_task as reader_task
+
+    runs = []
+    monkeypatch.setattr(reader_task, "fit", lambda task, train, out, cfg, resume: runs.append(task.run) or
+                        dataclasses.make_dataclass("R", ["step", "seconds", "final_dir"])(0, 0.0, out))
+    start = tmp_path / "start"
+    reader_task.train_main(tmp_path / "a", init_from=start, focus=())
+    reader_task.train_main(tmp_path / "b", init_from=start, focus=("pedestrian_crossing",), focus_fraction=0.4,
+                           seed=7)
+    reader_task.train_main(tmp_path / "c", init_from=start)
+    assert runs[0] == reader_focus_config(start)
+    assert runs[1].data.focus_events == ("pedestrian_crossing",) and runs[1].data.focus_fraction == 0.4
+    assert runs[1].train.seed == 7 and runs[1].train.steps == 1200
+    assert runs[2].data.focus_fraction == 0.0 and runs[2].train.steps == 400
+    with pytest.raises(ValueError, match="init_from"):
+        reader_task.train_main(tmp_path / "d", focus=())
 
 
 # --------------------------------------------------------------------------- training

@@ -28,8 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--val-data", default=None, help="'scenes' (val split) or a folder of videos")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
     p.add_argument("--finetune-decoder", default=None, metavar="TOKENIZER",
-                   help="start from this trained continuous tokenizer (directory or bundled name) and train its "
-                        "decoder only: the latent space stays fixed, so world models trained on it keep working")
+                   help="start from this trained tokenizer (directory or bundled name, continuous or FSQ) and train "
+                        "its decoder only: latents and token ids stay fixed, so world models trained on them keep "
+                        "working")
     p.add_argument("--init-from", default=None, metavar="TOKENIZER",
                    help="start all weights from this trained tokenizer (directory or bundled name) and train "
                         "everything; latent statistics are re-measured (training adds up across runs)")
@@ -124,9 +125,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         if extra:
             p.add_argument("--init-from", default=None, metavar="READER",
                            help="stage 2: fine-tune this trained reader (RUN/final) with blank clips (400 steps)")
-            p.add_argument("--focus", action="store_true",
-                           help="stage 3, with --init-from: fine-tune with half the salient scenes drawn from "
-                                "pedestrian, cyclist and animal events (1200 steps)")
+            p.add_argument("--focus", nargs="*", default=None, metavar="EVENT",
+                           help="with --init-from, a focus stage (1200 steps): part of the salient scenes are "
+                                "redrawn until their event is one of these (none given: pedestrian_crossing, "
+                                "cyclist_swerve, animal_crossing)")
+            p.add_argument("--focus-fraction", type=float, default=None, metavar="F",
+                           help="with --focus: share of the salient scenes redrawn (default 0.5)")
         _add_train_flags(p)
         p.set_defaults(func=_train_instrument)
 
@@ -308,10 +312,14 @@ def _train_instrument(args: argparse.Namespace) -> int:
     if init_from is not None and not Path(init_from).is_dir():
         raise FileNotFoundError(f"{init_from}: no such reader directory (RUN/final of a reader run)")
     if args.train_command == "reader":
-        if args.focus and init_from is None:
-            raise ValueError("--focus is stage 3: give the stage-2 reader with --init-from")
-        reader_task.train_main(args.out, resume=args.resume, init_from=init_from,
-                               **({"focus": True} if args.focus else {}), **overrides)
+        if args.focus is not None and init_from is None:
+            raise ValueError("--focus is a later stage: give the reader it fine-tunes with --init-from")
+        if args.focus_fraction is not None and args.focus is None:
+            raise ValueError("--focus-fraction needs --focus")
+        focus = {} if args.focus is None else {"focus": tuple(args.focus)}
+        if args.focus_fraction is not None:
+            focus["focus_fraction"] = args.focus_fraction
+        reader_task.train_main(args.out, resume=args.resume, init_from=init_from, **focus, **overrides)
     else:
         idm_task.train_main(args.out, resume=args.resume, **overrides)
     return 0

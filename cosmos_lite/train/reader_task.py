@@ -612,28 +612,32 @@ FOCUS_EVENTS = ("pedestrian_crossing", "cyclist_swerve", "animal_crossing")
 
 
 def reader_focus_config(init_from: str | Path, steps: int = 1200, batch_size: int = 8,
+                        events: tuple[str, ...] = FOCUS_EVENTS, fraction: float = 0.5,
                         **train: Any) -> ReaderRunConfig:
-    """Stage 3 of the bundled reader: stage 2's recipe from the stage-2 weights ``init_from``, with half
-    the salient scenes redrawn until their event is one of :data:`FOCUS_EVENTS`."""
+    """Stage 3 (and later focus stages) of the bundled reader: stage 2's recipe from the weights
+    ``init_from``, with a ``fraction`` of the salient scenes redrawn until their event is one of
+    ``events`` (by default :data:`FOCUS_EVENTS`, half of them)."""
     base = reader_finetune_config(init_from, steps, batch_size, **{"val_every": 400, **train})
-    return replace(base, data=replace(base.data, focus_events=FOCUS_EVENTS, focus_fraction=0.5))
+    return replace(base, data=replace(base.data, focus_events=tuple(events), focus_fraction=fraction))
 
 
 def train_main(out: str | Path, steps: int | None = None, resume: bool = False, init_from: str | Path | None = None,
-               focus: bool = False, **train: Any):
+               focus: tuple[str, ...] | None = None, focus_fraction: float = 0.5, **train: Any):
     """Train the reader into ``out`` (checkpoints, metrics.jsonl, ``final/``): stage 1 from scratch
-    (2700 steps), or with ``init_from`` stage 2 (400 steps), or with ``init_from`` and ``focus``
-    stage 3 (1200 steps). ``resume`` continues a killed run from its newest checkpoint with its saved
-    config (``steps`` / ``train`` override it)."""
+    (2700 steps), or with ``init_from`` stage 2 (400 steps), or with ``init_from`` and ``focus`` (the
+    events to draw more of; ``()`` = :data:`FOCUS_EVENTS`) a focus stage (1200 steps) with
+    ``focus_fraction`` of the salient scenes redrawn. ``resume`` continues a killed run from its newest
+    checkpoint with its saved config (``steps`` / ``train`` override it)."""
     from .engine import resume_config
 
-    if focus and (resume or init_from is None):
-        raise ValueError("focus is stage 3: it fine-tunes the reader given by init_from (not with resume)")
+    if focus is not None and (resume or init_from is None):
+        raise ValueError("focus is a later stage: it fine-tunes the reader given by init_from (not with resume)")
     if resume:  # the checkpoint's settings; training flags (e.g. more steps) still override
         run = ReaderRunConfig.from_dict(resume_config(out))
         run = replace(run, train=replace(run.train, **({"steps": steps} if steps else {}), **train))
-    elif init_from is not None and focus:
-        run = reader_focus_config(init_from, steps or 1200, **train)
+    elif init_from is not None and focus is not None:
+        run = reader_focus_config(init_from, steps or 1200, events=tuple(focus) or FOCUS_EVENTS,
+                                  fraction=focus_fraction, **train)
     elif init_from is not None:
         run = reader_finetune_config(init_from, steps or 400, **train)
     else:
