@@ -117,9 +117,9 @@ class TokenizerRunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     data: DataConfig = field(default_factory=DataConfig)
     loss: TokenizerLossConfig = field(default_factory=TokenizerLossConfig)
-    # A trained continuous tokenizer (directory or bundled name) whose decoder alone is trained
-    # further: its encoder and latent statistics stay fixed, so the latent space does not move
-    # and world models trained on it keep working with the sharper decoder. None = train all.
+    # A trained tokenizer (directory or bundled name; continuous or FSQ) whose decoder alone is
+    # trained further: its encoder and latent statistics stay fixed, so latents and token ids do not
+    # move and world models trained on them keep working with the sharper decoder. None = train all.
     finetune_decoder: str | None = None
     # A trained tokenizer (directory or bundled name) whose weights start this run; everything
     # trains and latent statistics are re-measured at export. Lets training add up across runs

@@ -119,10 +119,9 @@ class TokenizerTask:
         self.start: VideoTokenizer | None = None  # --init-from: starting weights, all trained
         self.seed_weights: dict[str, torch.Tensor] | None = None  # --warm-start: matching tensors
         if run.finetune_decoder:
+            # continuous or FSQ: a frozen encoder gives the same latents / token ids, so the models
+            # trained on them keep working with the retrained decoder
             self.base = VideoTokenizer.from_pretrained(run.finetune_decoder)
-            if self.base.config.mode != "continuous":
-                raise ValueError(f"--finetune-decoder {run.finetune_decoder}: only continuous tokenizers "
-                                 f"(this one is {self.base.config.mode!r})")
             self.cfg = self.base.config
         elif run.init_from:
             self.start = VideoTokenizer.from_pretrained(run.init_from)
