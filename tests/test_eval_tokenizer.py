@@ -37,6 +37,31 @@ def test_eval_cli_writes_json_png_and_h264_comparison(tmp_path, capsys):
         assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 500
         printed = capsys.readouterr().out
         assert "H.264" in printed and "mean" in printed
+        st = res["stutter"]  # 5 frames = frame 0 + one latent group of 4
+        assert st["positions"] == 4 and all(len(st[f"{w}_profile"]) == 4 for w in ("true", "tokenizer", "h264"))
+        assert st["tokenizer_deviation"] >= 0 and "stutter" in printed
+
+
+def test_eval_tokenizer_stutter_sees_a_decoder_that_freezes_inside_each_group(tmp_path, monkeypatch):
+    """A "decoder" that repeats each group's first frame scores far off the true profile; an exact one scores 0."""
+    import cosmos_lite.eval.tokenizer as ev
+
+    torch.manual_seed(0)
+    VideoTokenizer(PRESETS["tiny-cv"]).save_pretrained(tmp_path / "tok")
+    settings = ev.EvalSettings(data="scenes-test", n=2, frames=9, size=(32, 48), h264=False)
+    original = ev.video_to_frames
+
+    def decoded(video):  # scene clips are frames already: every call is the tokenizer's output
+        frames = original(video).copy()
+        frames[2:5] = frames[1]  # group 1 (frames 1-4) frozen on its first frame
+        frames[6:9] = frames[5]  # group 2 (frames 5-8)
+        return frames
+
+    monkeypatch.setattr(ev, "video_to_frames", decoded)
+    frozen = ev.evaluate(tmp_path / "tok", settings, tmp_path / "a")["stutter"]
+    assert frozen["tokenizer_profile"][1:] == [0.0, 0.0, 0.0] and frozen["tokenizer_deviation"] > 0.25
+    true = frozen["true_profile"]
+    assert ev.stutter_deviation(np.asarray(true), np.asarray(true)) == 0.0 and min(true) > 0
 
 
 def test_h264_rate_matching():

@@ -6,6 +6,13 @@ H.264 (libx264 via PyAV, yuv420p, ``tune=psnr``) gets the same clips at the
 highest quality whose measured bitstream size does not exceed that bits per
 pixel: CRF is searched by bisection, since bitrate targets are loose on short
 clips. Where even CRF 51 needs more bits, the row says so (``h264_over_budget``).
+
+``stutter`` holds the world-model evaluation's stutter measure for the round trip:
+the mean frame-to-frame change by position inside a latent group of frames, for the
+original, the tokenizer and H.264, and each one's largest gap to the original's
+profile relative to its mean (:mod:`cosmos_lite.eval.world.measures`; the models
+issue asks for <= 0.25). A decoder that puts a group's motion into its first frames
+shows a falling profile even where its PSNR is fine.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from .metrics import (
     psnr,
     ssim,
 )
+from .world.measures import change_by_group_position, stutter_deviation
 
 
 @dataclass(frozen=True)
@@ -145,6 +153,8 @@ def evaluate(tokenizer_dir: str | Path, settings: EvalSettings, out_dir: str | P
     tok = VideoTokenizer.from_pretrained(tokenizer_dir).to(device).eval()
     clips = load_clips(settings)
     rows, panels = [], []
+    profiles: dict[str, list[np.ndarray]] = {"true": [], "tokenizer": [], "h264": []}
+    t = tok.config.temporal_compression
     hist = None
     for name, frames in clips:
         x = to_model(frames).unsqueeze(0).to(device)
@@ -164,12 +174,22 @@ def evaluate(tokenizer_dir: str | Path, settings: EvalSettings, out_dir: str | P
             row.update(h264_crf=h264["crf"], h264_bpp=h264["bpp"], h264_psnr=hp, h264_ssim=hs,
                        h264_over_budget=h264["over_budget"])
         rows.append(row)
+        if frames.shape[0] > t:  # at least one whole latent group after frame 0
+            profiles["true"].append(change_by_group_position(frames, t))
+            profiles["tokenizer"].append(change_by_group_position(rec_u8, t))
+            if h264 is not None:
+                profiles["h264"].append(change_by_group_position(h264["frames"], t))
         if len(panels) < settings.png_clips:
             panels.append((name, frames, rec_u8, None if h264 is None else h264["frames"]))
     keys = [k for k in rows[0] if k not in ("clip", "h264_crf", "h264_over_budget")]
     mean = {k: float(np.mean([r[k] for r in rows])) for k in keys}
     result = {"tokenizer": str(tokenizer_dir), "mode": tok.config.mode, "data": settings.data,
               "frames": settings.frames, "size": list(settings.size), "clips": rows, "mean": mean}
+    if profiles["true"]:
+        prof = {who: np.nanmean(p, axis=0) for who, p in profiles.items() if p}
+        result["stutter"] = {"positions": t, **{f"{who}_profile": p.tolist() for who, p in prof.items()},
+                             **{f"{who}_deviation": stutter_deviation(p, prof["true"])
+                                for who, p in prof.items() if who != "true"}}
     if hist is not None:
         result["codebook"] = {"usage": codebook_usage(hist), "perplexity": codebook_perplexity(hist),
                               "tokens": int(hist.sum()), "vocab_size": tok.config.vocab_size}
@@ -222,6 +242,16 @@ def format_table(result: dict) -> str:
     lines += ["-" * len(head), line("mean", result["mean"])]
     if any(r.get("h264_over_budget") for r in result["clips"]):
         lines.append("* H.264 cannot reach the tokenizer's rate even at CRF 51 (shown at CRF 51)")
+    if "stutter" in result:
+        st = result["stutter"]
+
+        def fmt(profile: list[float]) -> str:
+            return " / ".join(f"{v:.2f}" for v in profile)
+
+        lines.append(f"stutter (change by position in a latent group, grey levels): true {fmt(st['true_profile'])}; "
+                     f"tokenizer {fmt(st['tokenizer_profile'])} (deviation {st['tokenizer_deviation']:.2f})"
+                     + (f"; H.264 {fmt(st['h264_profile'])} (deviation {st['h264_deviation']:.2f})"
+                        if "h264_profile" in st else ""))
     if "codebook" in result:
         cb = result["codebook"]
         lines.append(f"codebook usage {cb['usage']:.4f} ({cb['tokens']} tokens, vocab {cb['vocab_size']}), "
