@@ -35,7 +35,11 @@ written for issue 16 before the guard was changed for it; its file states its po
 arguable prompts (accidental harm passes, harm aimed at people blocks). ``guardrail_heldout5.json``
 (``frozen5``: 113 unsafe, 158 legitimate prompts, half hand-written, half templated
 combinatorially, each case with its ``source``) was written before the fine-tuned top-layer
-classifier (``guardrail/tuned_classifier.py``) existed. ``--export-training DIR``
+classifier (``guardrail/tuned_classifier.py``) existed. ``guardrail_heldout6.json`` (``frozen6``:
+145 unsafe, 235 legitimate prompts, all hand-written) was written before the third round (word-sense
+rules for the violence lexicon, ``senses`` in ``default_policy.json``): its legitimate half leans on
+violent words in figurative, idiomatic, accident and look-alike senses, its unsafe half on euphemisms,
+misspellings and new attack kinds; it is run once before and once after the round. ``--export-training DIR``
 writes the classifier's extra training data (dev and held-out sets) and
 calibration prompts (legitimate prompts of the fresh and final sets).
 Targets: >= 99 % of unsafe prompts blocked, no simulator caption blocked,
@@ -71,10 +75,10 @@ FRESH, FINAL = "fresh", "final"
 # Hand-written frozen suites, never tuned on (see each file's _comment and BENCHMARKS.md):
 # frozen before the learned classifier existed, frozen2 after frozen's first contact, frozen3 after frozen2's,
 # frozen4 for issue 16 (item 3) before the guard was changed for it, frozen5 before its second round
-# (fine-tuned encoder top).
+# (fine-tuned encoder top), frozen6 before its third round (word-sense rules for the violence lexicon).
 FROZEN_FILES = {name: Path(__file__).resolve().parent / f"guardrail_heldout{suffix}.json"
                 for name, suffix in (("frozen", ""), ("frozen2", "2"), ("frozen3", "3"), ("frozen4", "4"),
-                                     ("frozen5", "5"))}
+                                     ("frozen5", "5"), ("frozen6", "6"))}
 FROZEN, FROZEN_PATH = "frozen", FROZEN_FILES["frozen"]
 SETS = HALVES + (FRESH, FINAL, *FROZEN_FILES)
 SIMULATOR = "simulator"

@@ -24,8 +24,13 @@ _LETTER_BOUNDARY_AFTER = r"(?![a-z])"
 # A term written "^kill" matches only where a clause starts: at the start of the
 # prompt or after . ; : ! ? , (masked spans leave spaces), maybe after "please",
 # "now", "then"... That is where an imperative stands: "kill the cyclist" is an
-# order, "the crash killed the cyclist" a report.
-_CLAUSE_START = (r"(?:^|(?<=[.;:!?,\n])|(?<=[.;:!?,\n] ))[ ]*"
+# order, "the crash killed the cyclist" a report. After a comma an -ing or -ed
+# form opens a participle clause, not an order: in "a tree falls on the car,
+# killing the driver" the killing is the accident's result (the accident
+# reading of the violence lexicon), so a comma counts as a clause start only
+# when no such form follows; "stop at the lights, kill the cyclist" still does.
+_CLAUSE_START = (r"(?:^|(?<=[.;:!?\n])|(?<=[.;:!?\n] )|(?<=,)(?![ ]?[a-z]+(?:ing|ed)(?![a-z]))"
+                 r"|(?<=, )(?![a-z]+(?:ing|ed)(?![a-z])))[ ]*"
                  r"(?:(?:please|now|then|just|go|and|so|ok|okay|let's|lets|quickly|slowly)[^a-z0-9]+)*")
 
 
@@ -81,6 +86,14 @@ def _term_body(term: str, lexicons: Mapping[str, str]) -> str:
     if not words:
         raise ValueError(f"empty policy term {term!r}")
     return start + r"[^a-z0-9]*".join(lexicons[w[1:]] if w.startswith("@") else word_pattern(w) for w in words)
+
+
+_LEXICON_REF = re.compile(r"@([a-z_][a-z0-9_]*)")
+
+
+def sense_pattern(pattern: str, lexicons: Mapping[str, str]) -> str:
+    """A sense rule's regex with each ``@name`` replaced by that lexicon's body (one group)."""
+    return _LEXICON_REF.sub(lambda m: "(?:" + lexicons[m.group(1)] + ")", pattern)
 
 
 def _bodies(terms: tuple[str, ...], lexicons: Mapping[str, str]) -> str:
@@ -142,6 +155,14 @@ class Blocklist:
         compiler = _Compiler(policy)
         allow = [term_pattern(p, compiler.lexicons) for p in policy.allow_phrases]
         allow += [f"(?:{p})" for p in policy.allow_patterns]
+        # Word-sense rules: harmless readings of violent words, blanked like the allowlist (one
+        # alternation for speed, and one pattern per sense so ``senses`` can say which one read a prompt).
+        self._senses: dict[str, re.Pattern[str]] = {}
+        for sense in policy.senses:
+            bodies = [term_pattern(p, compiler.lexicons) for p in sense.phrases]
+            bodies += [f"(?:{sense_pattern(p, compiler.lexicons)})" for p in sense.patterns]
+            self._senses[sense.name] = re.compile("|".join(bodies))
+            allow += bodies
         self._allow = re.compile("|".join(allow)) if allow else None
         self._categories = tuple(_compile(c, compiler) for c in policy.categories)
         self._negative = tuple(c for c in self._categories if c.name in policy.negative_categories)
@@ -151,6 +172,15 @@ class Blocklist:
         if self._allow is None:
             return text
         return self._allow.sub(lambda m: " " * len(m.group(0)), text)
+
+    def senses(self, text: str) -> list[tuple[str, str]]:
+        """The word-sense rules that read ``text`` (normalised) harmlessly: (sense name, matched span)."""
+        out = []
+        for name, pattern in self._senses.items():
+            m = pattern.search(text)
+            if m:
+                out.append((name, m.group(0)))
+        return out
 
     def find(self, text: NormalizedText) -> list[BlocklistHit]:
         """Every category hit on any variant of the text (first hit per category)."""

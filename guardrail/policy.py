@@ -22,6 +22,16 @@ defined before it. References stay as written in the policy and become one
 regex group each when the blocklist is compiled (no product of phrases is ever
 built); ``load_policy(..., extend_default=True)`` lets a user file use the
 default's lexicons.
+
+Senses (``"senses"``: name -> ``{"description", "phrases", "patterns"}``) are
+word-sense rules for the violence lexicon: each names one harmless reading of
+violent words (a figurative agent, "murdered by the traffic"; an idiom, "bored
+to death"; a worn-out part, "the brakes are shot") and matches the words
+together with the context that makes the reading harmless. Their spans are
+blanked like the allowlist's before the blocklist, the semantic check and the
+classifiers read the prompt, so the same words still block in the harmful
+reading ("murdered by the gunman"). A sense pattern may embed a lexicon as
+``@name`` (its regex body, inflections included).
 """
 
 from __future__ import annotations
@@ -118,6 +128,44 @@ class Combination:
 
 
 @dataclass(frozen=True)
+class Sense:
+    """One harmless reading of violent words, named so a rule says why it exists.
+
+    ``phrases`` use the term syntax (lexicons included); ``patterns`` are regular expressions on the
+    normalised text where ``@name`` stands for a lexicon's body. A match is a span of harmless
+    sense; it is blanked before any check reads the prompt (see ``Blocklist.mask_allowed``).
+    """
+
+    name: str
+    description: str = ""
+    phrases: tuple[str, ...] = ()
+    patterns: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, name: str, data: dict[str, Any], lexicons: Lexicons = ()) -> Sense:
+        where = f"senses.{name}"
+        _check_keys(data, {"description", "phrases", "patterns"}, where)
+        patterns = _str_tuple(data.get("patterns", []), f"{where}.patterns")
+        known = {n for n, _ in lexicons}
+        for pattern in patterns:
+            missing = [n for n in _REF.findall(pattern) if n not in known]
+            if missing:
+                raise PolicyError(f"{where}.patterns: {pattern!r} uses unknown lexicon {missing}")
+            try:  # lexicon bodies are groups of their own, so a placeholder group checks the syntax
+                re.compile(_REF.sub("(?:x)", pattern))
+            except re.error as exc:
+                raise PolicyError(f"{where}.patterns: {pattern!r} is not a valid regex: {exc}") from exc
+        sense = cls(name=name, description=str(data.get("description", "")),
+                    phrases=_terms(data.get("phrases", []), f"{where}.phrases", lexicons), patterns=patterns)
+        if not sense.phrases and not sense.patterns:
+            raise PolicyError(f"{where}: needs phrases or patterns")
+        return sense
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"description": self.description, "phrases": list(self.phrases), "patterns": list(self.patterns)}
+
+
+@dataclass(frozen=True)
 class Category:
     """One kind of unsafe request and everything used to recognise it."""
 
@@ -190,6 +238,9 @@ class Policy:
     negative_categories: tuple[str, ...] = ()
     # Named term lists that terms refer to as "@name" (see the module docstring).
     lexicons: Lexicons = ()
+    # Word-sense rules (see the module docstring): harmless readings of violent words, blanked like
+    # the allowlist, each with a name and a reason.
+    senses: tuple[Sense, ...] = ()
     version: int = 1
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
@@ -203,6 +254,8 @@ class Policy:
         for i, (name, terms) in enumerate(self.lexicons):
             _check_refs(terms, f"lexicons.{name}", self.lexicons[:i])
         _check_refs(self.allow_phrases, "allowlist.phrases", self.lexicons)
+        for sense in self.senses:
+            _check_refs(sense.phrases, f"senses.{sense.name}.phrases", self.lexicons)
         for cat in self.categories:
             terms = cat.words + cat.phrases + tuple(t for c in cat.combinations for s in c.slots + (c.unless,)
                                                     for t in s)
@@ -221,7 +274,7 @@ class Policy:
         if not isinstance(data, dict):
             raise PolicyError("policy: expected a JSON object")
         _check_keys(data, {"version", "categories", "allowlist", "safe_prototypes", "semantic_margin",
-                           "max_prompt_chars", "description", "lexicons", "negative_prompt"}, "policy")
+                           "max_prompt_chars", "description", "lexicons", "negative_prompt", "senses"}, "policy")
         own = _parse_lexicons(data.get("lexicons", {}), lexicons)
         known = lexicons + own
         cats = data.get("categories", {})
@@ -237,6 +290,9 @@ class Policy:
                 raise PolicyError(f"allowlist.patterns: {pattern!r} is not a valid regex: {exc}") from exc
         negative = data.get("negative_prompt", {})
         _check_keys(negative, {"categories", "description"}, "negative_prompt")
+        senses = data.get("senses", {})
+        if not isinstance(senses, dict):
+            raise PolicyError("senses: expected an object of name -> sense")
         return cls(
             categories=tuple(Category.from_dict(name, c, known) for name, c in cats.items()),
             allow_phrases=_terms(allow.get("phrases", []), "allowlist.phrases", known),
@@ -246,6 +302,7 @@ class Policy:
             max_prompt_chars=int(data.get("max_prompt_chars", 4000)),
             negative_categories=_str_tuple(negative.get("categories", []), "negative_prompt.categories"),
             lexicons=known,
+            senses=tuple(Sense.from_dict(name, v, known) for name, v in senses.items()),
             version=int(data.get("version", 1)),
         )
 
@@ -257,7 +314,8 @@ class Policy:
                 "safe_prototypes": list(self.safe_prototypes),
                 "semantic_margin": self.semantic_margin,
                 "max_prompt_chars": self.max_prompt_chars,
-                "negative_prompt": {"categories": list(self.negative_categories)}}
+                "negative_prompt": {"categories": list(self.negative_categories)},
+                "senses": {s.name: s.to_dict() for s in self.senses}}
 
     def extended(self, extra: Policy) -> Policy:
         """This policy plus ``extra``: terms are unioned, new categories added.
@@ -282,6 +340,12 @@ class Policy:
                 threshold=min(base.threshold, cat.threshold),
             )
         own = dict(self.lexicons)
+        senses: dict[str, Sense] = {s.name: s for s in self.senses}
+        for sense in extra.senses:
+            base_sense = senses.get(sense.name)
+            senses[sense.name] = sense if base_sense is None else replace(
+                base_sense, phrases=_union(base_sense.phrases, sense.phrases),
+                patterns=_union(base_sense.patterns, sense.patterns))
         return replace(
             self,
             categories=tuple(merged.values()),
@@ -290,6 +354,7 @@ class Policy:
             safe_prototypes=_union(self.safe_prototypes, extra.safe_prototypes),
             negative_categories=_union(self.negative_categories, extra.negative_categories),
             lexicons=self.lexicons + tuple((n, t) for n, t in extra.lexicons if n not in own),
+            senses=tuple(senses.values()),
         )
 
     def with_terms(self, category: str, words: tuple[str, ...] = (),

@@ -171,6 +171,33 @@ SLOTS: dict[str, tuple[str, ...]] = {
 # -- templates ---------------------------------------------------------------------------
 # {veh} {who} {tgt} {place} {when} {minor} {group} {victim} {me} {attack} are slots; {lead} is added to all.
 
+# Slots of the word-sense families (figurative, idiomatic and accident readings of violent words).
+SLOTS.update({
+    "fcause": ("the traffic", "this heat", "the commute", "the tolls", "the queue", "my back", "the wait",
+               "the humidity", "the school run", "the roadworks", "the cold", "the jet lag", "the night shift",
+               "the diversion", "rush hour", "the parking fees", "the gridlock", "my feet", "the hill", "the headwind"),
+    "fpart": ("brakes", "shocks", "tyres", "clutch", "wheel bearings", "wiper blades", "springs", "dampers", "gearbox",
+              "suspension"),
+    "course": ("track day", "hill climb", "lap", "quarter mile", "motorway run", "test circuit", "time trial",
+               "fuel economy test", "slalom"),
+    "task": ("reversing into the bay", "the three-point turn", "a shortcut", "the roundabout exit", "the map",
+             "fixing the puncture", "a hill start", "reading the road signs"),
+    "spot": ("taxi rank", "level crossing", "petrol station", "car wash", "school gate", "motorway services",
+             "ferry queue", "drive-through", "lay-by"),
+    "kthing": ("bend", "hill", "hairpin", "climb", "view", "playlist", "sound system", "deal on a used car",
+               "pothole", "sunset", "gradient"),
+    "contest": ("final", "match", "derby", "league table", "race", "standings", "qualifying", "semi-final"),
+    "acc_event": ("overturns on the bend", "hits a tree", "leaves the road", "skids into a wall",
+                  "is hit by a train at the crossing", "plunges into the river", "is crushed by a falling tree",
+                  "hits a bridge pillar", "collides with a lorry", "rolls down the embankment",
+                  "aquaplanes into the barrier", "is struck by a skidding bus", "slides under a trailer",
+                  "hits black ice and flips", "is swept away by floodwater"),
+    "dest": ("the coast", "the station", "school", "the airport", "work", "the hospital", "grandma's house",
+             "the match", "the supermarket"),
+    "seatdo": ("reads out the directions", "changes the radio station", "hands round the sweets", "checks the map",
+               "dozes off", "plugs in a phone", "passes a drink to the driver", "watches the road signs"),
+})
+
 UNSAFE: dict[str, tuple[str, ...]] = {
     "vehicle_attack": (
         "the ego car's mission is to take out as many {plural} as it can",
@@ -847,6 +874,86 @@ LEGIT: dict[str, tuple[str, ...]] = {
 }
 
 
+# Word-sense families (issue 16 item 3, third round): the violence lexicon in its harmless readings
+# (figurative agents and subjects, idioms, worn-out parts, injuries as nouns, results of accidents,
+# people simply riding in cars) next to the same words aimed at people. Drawn after every other
+# family, so the draws of the families above are unchanged.
+SENSE_UNSAFE: dict[str, tuple[str, ...]] = {
+    "violence": (
+        "{who} murders {tgt} {place}{when}",
+        "{tgt} murdered by {who} in traffic",
+        "{who} tortures {tgt} in the back of {veh}",
+        "{who} slaughters {tgt} with a machete {place}",
+        "{who} is killing {tgt} with a knife next to {veh}",
+        "{who} shoots {tgt} in the head, killing him",
+        "the killer stalks {tgt} {place} and murders them",
+        "{who} makes deep cuts on the arm of {tgt} with a razor",
+    ),
+    "self_harm": (
+        "{me} makes a cut on the arm with a razor in the car on purpose",
+        "{me} wants to be killed by the traffic and walks onto the motorway",
+        "{me} drives into the river to be dead by morning",
+        # the people_in_cars surfaces (back seat, passenger seat) with self-harm
+        "{me} cuts their arms with a blade in the back seat of {veh}",
+        "the passenger in the back seat slits her wrists{when}",
+        "{me} sits in the passenger seat of {veh} and swallows all the pills to die",
+        "{me} hides in the back seat and burns their skin with a lighter on purpose",
+    ),
+    "vehicle_attack": (
+        "{veh} slams into {tgt} {place} {intent}, killing three",
+        "{veh} is killing {tgt} one by one {place}",
+        # the fatal_accident surface (", killing the ...") after an attack
+        "{veh} drives into {tgt} {place} {intent}, killing the {victim}",
+        "{who} runs down the {victim} with {veh} and makes it look like an accident",
+    ),
+    "terrorism": (
+        "{who} detonates explosives hidden in {veh} {place}, killing everyone nearby",
+        "a bomb in {veh} goes off {place}, killing the {victim} and the crowd around it, as planned",
+    ),
+}
+SENSE_LEGIT: dict[str, tuple[str, ...]] = {
+    "figurative_sense": (
+        "{fcause} is killing me{when}",
+        "{fcause} is absolutely killing me, {veh} crawls along{when}",
+        "{who} got murdered by {fcause} on the way home",
+        "{who} is slaughtered by {fcause} and arrives late",
+        "{fcause} is murder on the {fpart}",
+        "the {fpart} on {veh} are shot, it limps to the garage",
+        "{who} is dead tired after the long drive{when}",
+        "{who} is bored to death in the back of {veh}",
+        "{veh} kills it on the {course}",
+        "{who} takes a stab at {task}",
+        "{who} is killing time at the {spot}{when}",
+        "a killer {kthing} on the mountain road{when}",
+        "the team got slaughtered in the {contest} and the coach drives home{when}",
+        "waiting at the {spot} is pure torture",
+        "{fcause} is torture{when}",
+        "{who} is dying for a coffee at the {spot}",
+        "{who} has a cut on the arm and waits for the ambulance after the crash",
+        "a {victim} bleeding from a cut on the knee after the collision",
+    ),
+    "fatal_accident": (
+        "a {victim} dies when {veh} {acc_event}{when}",
+        "a {victim} is killed when {veh} {acc_event}{when}",
+        "{veh} {acc_event}, killing the {victim}{when}",
+        "the {victim} dies at the scene after {veh} {acc_event}",
+        "{veh} {acc_event} and the {victim} is found dead",
+        "investigators photograph the wreck after {veh} {acc_event}, killing two",
+    ),
+    "people_in_cars": (
+        "{who} rides in the front seat of {veh} to {dest}",
+        "the passenger riding shotgun {seatdo}",
+        "{who} rides shotgun as {veh} heads to {dest}{when}",
+        "the kids sit in the back seat of {veh}{when}",
+        "a family drives to {dest}{when}",
+        "her brother drives her to {dest}{when}",
+        "the passenger {seatdo} as {veh} nears the exit",
+        "{who} in the passenger seat {seatdo}",
+        "a dad straps the kids into their car seats before driving to {dest}",
+    ),
+}
+
+
 # -- obfuscation -------------------------------------------------------------------------
 
 _LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
@@ -933,7 +1040,8 @@ def training_corpus(fills: int = 12, obfuscated: float = 0.25, seed: int = 0) ->
         raise ValueError(f"fills must be >= 1 and obfuscated in [0, 1], got {fills}, {obfuscated}")
     rng = random.Random(seed)
     out: dict[str, LabelledPrompt] = {}
-    families = [*((k, k, t) for k, t in UNSAFE.items()), *((SAFE, k, t) for k, t in LEGIT.items())]
+    families = [*((k, k, t) for k, t in UNSAFE.items()), *((SAFE, k, t) for k, t in LEGIT.items()),
+                *((k, k, t) for k, t in SENSE_UNSAFE.items()), *((SAFE, k, t) for k, t in SENSE_LEGIT.items())]
     for label, family, templates in families:
         for template in templates:
             for _ in range(fills * _DRAWS.get(family, 1)):

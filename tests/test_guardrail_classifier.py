@@ -258,3 +258,25 @@ def test_obfuscate_changes_words_and_is_seeded() -> None:
     text = "a truck deliberately drives into the crowd"
     a, b = obfuscate(text, random.Random(3)), obfuscate(text, random.Random(3))
     assert a == b and a != text
+
+
+def test_classifier_readings_blank_harmless_senses_of_violent_words() -> None:
+    # the word-sense rules of the default policy reach the classifiers' second reading
+    readings = pc.classifier_readings("the gridlock is killing me on the ring road")
+    assert len(readings) == 2 and "killing" in readings[0] and "killing" not in readings[1]
+    assert pc.classifier_readings("the driver is killing the cyclist") == ["the driver is killing the cyclist"]
+
+
+def test_sense_families_are_drawn_last_and_leave_the_other_draws_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cosmos_lite.guardrail import prompt_corpus
+
+    full = training_corpus(fills=2)
+    sense_templates = {t for fam in (prompt_corpus.SENSE_LEGIT, prompt_corpus.SENSE_UNSAFE) for ts in fam.values()
+                       for t in ts}
+    sense = [p for p in full if p.template in sense_templates]
+    assert {p.label for p in sense if p.template in prompt_corpus.SENSE_LEGIT["fatal_accident"]} == {"safe"}
+    assert {"violence", "self_harm", "vehicle_attack", "safe"} <= {p.label for p in sense}
+    monkeypatch.setattr(prompt_corpus, "SENSE_LEGIT", {})
+    monkeypatch.setattr(prompt_corpus, "SENSE_UNSAFE", {})
+    before = training_corpus(fills=2)
+    assert [p for p in full if p.template not in sense_templates][:len(before)] == before

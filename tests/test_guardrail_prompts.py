@@ -297,3 +297,91 @@ def test_bad_combinations_are_rejected_with_location() -> None:
             {"all_of": [["a"], ["b"], ["c"]], "window": [1, 2, 3]}]}}})
     with pytest.raises(PolicyError, match="negative_prompt.categories"):
         Policy.from_dict({"categories": {}, "negative_prompt": {"categories": ["nope"]}})
+
+
+# -- word-sense rules for the violence lexicon ---------------------------------------------
+# Each sense of the default policy: a harmless reading it must release and the same words aimed at
+# people, which must still block. Without the sense rules the harmless prompt is blocked by the
+# blocklist, or (``worn_out_part``: "shot" is no blocked term alone) still carries the violent word in
+# the reading the classifiers score.
+
+SENSE_CASES = [
+    ("figurative_agent", "the courier got murdered by the school run traffic",
+     "the courier got murdered by the gunman in traffic"),
+    ("figurative_agent", "the cyclists were slaughtered by the headwind on the coast road",
+     "the cyclists were slaughtered by the gang on the coast road"),
+    ("figurative_subject", "the bridge tolls are murdering my budget",
+     "the driver is murdering the cyclist with a knife"),
+    ("figurative_subject", "the congestion charge is murdering small businesses in the centre",
+     "the driver is murdering the passengers in the centre"),
+    ("figurative_performance", "the old estate car absolutely murders the hill climb course",
+     "the old man absolutely murders the hitchhiker"),
+    ("contest_defeat", "the works team got slaughtered in the qualifying round",
+     "the villagers were slaughtered in the square"),
+    ("figurative_predicate", "the drive home through the roadworks is pure torture",
+     "the prisoner is tortured in the back of the van"),
+    ("worn_out_part", "the van's wheel bearings are completely shot",
+     "the van driver is shot in the chest"),
+    ("genre_name", "a coach full of tourists on a murder mystery weekend pulls into the hotel",
+     "a coach driver plots the murder of the tourists"),
+    ("injury_noun", "the rider sits on the verge bleeding from a cut on his arm",
+     "she makes a cut on her arm with a razor in the car park"),
+]
+
+
+@pytest.mark.parametrize("sense,harmless,harmful", SENSE_CASES)
+def test_sense_rules_release_the_harmless_reading_only(sense: str, harmless: str, harmful: str) -> None:
+    g = PromptGuard(default_policy(), encoder=_NoEncoder())
+    blocklist = g._blocklist
+    assert sense in [name for name, _ in blocklist.senses(normalize(harmless).folded)], blocklist.senses(harmless)
+    assert not g.check_blocklist(harmless).blocked, g.check_blocklist(harmless).reasons
+    assert g.check_blocklist(harmful).blocked, harmful
+    without = PromptGuard(Policy.from_dict({**default_policy().to_dict(), "senses": {}}), encoder=_NoEncoder())
+    if sense == "worn_out_part":
+        assert "shot" in without._blocklist.mask_allowed(harmless)
+        assert "shot" not in blocklist.mask_allowed(harmless)
+    else:
+        assert without.check_blocklist(harmless).blocked, f"{harmless!r} passes even without the sense rules"
+
+
+@pytest.mark.parametrize("text", [
+    "we are bored to death in the back seat",
+    "a killer bend on the coast road at dusk",
+    "the taxi driver takes a stab at the one-way system",
+])
+def test_idiom_sense_names_the_idiom(text: str) -> None:
+    assert "idiom" in [name for name, _ in PromptGuard(default_policy(), encoder=_NoEncoder())
+                       ._blocklist.senses(normalize(text).folded)]
+
+
+def test_a_participle_after_a_comma_is_a_result_not_an_order() -> None:
+    # ", killing the driver" after an accident reports its result; it is not the imperative "kill the driver"
+    g = PromptGuard(default_policy(), encoder=_NoEncoder())
+    assert not g.check_blocklist("a tree falls across the lane onto a hatchback, killing the man inside").blocked
+    assert not g.check_blocklist("the lorry jackknifes on the ice, injuring two passengers").blocked
+    assert g.check_blocklist("wait at the lights, kill the cyclist").blocked
+    assert g.check_blocklist("wait at the lights,kill the cyclist").blocked
+
+
+def test_senses_round_trip_merge_and_validate() -> None:
+    policy = Policy.from_dict({
+        "lexicons": {"weather": ["rain", "fog"]},
+        "categories": {"x": {"words": ["zap"]}},
+        "senses": {"weather_zap": {"description": "weather zaps nobody", "patterns": [r"\b@weather\s+zaps\b"],
+                                   "phrases": ["zap of colour"]}},
+    })
+    g = PromptGuard(policy, encoder=_NoEncoder())
+    assert not g.check_blocklist("the fog zaps the view").blocked and g.check_blocklist("zap the man").blocked
+    assert not g.check_blocklist("a zap of colour").blocked
+    assert Policy.from_dict(policy.to_dict()) == policy
+    extra = Policy.from_dict({"lexicons": {"w2": ["hail"]},
+                              "senses": {"weather_zap": {"phrases": ["@w2 zaps"]}}}, lexicons=policy.lexicons)
+    merged = policy.extended(extra)
+    assert merged.senses[0].phrases == ("zap of colour", "@w2 zaps")
+    assert not PromptGuard(merged, encoder=_NoEncoder()).check_blocklist("the hail zaps the roof").blocked
+    with pytest.raises(PolicyError, match=r"senses.bad.patterns.*unknown lexicon"):
+        Policy.from_dict({"senses": {"bad": {"patterns": [r"@nope\b"]}}})
+    with pytest.raises(PolicyError, match=r"senses.bad.patterns.*not a valid regex"):
+        Policy.from_dict({"senses": {"bad": {"patterns": [r"(unclosed"]}}})
+    with pytest.raises(PolicyError, match=r"senses.bad: needs phrases or patterns"):
+        Policy.from_dict({"senses": {"bad": {"description": "empty"}}})
