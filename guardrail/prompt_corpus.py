@@ -954,6 +954,161 @@ SENSE_LEGIT: dict[str, tuple[str, ...]] = {
 }
 
 
+
+# Fourth round (issue 16, unsafe recall): attacks phrased without the usual verbs, euphemisms for killing,
+# stamping and grinding, new shooting verbs, self-harm by waiting or letting go, each next to a harmless
+# twin with the same words aimed at a thing, a part of the car or a figurative object. Some draws are
+# respelled the way people type fast ("runz ovr", "peeple"), on both sides. Drawn after every other family,
+# so the draws of the families above are unchanged.
+SLOTS.update({
+    "r4_driver": ("the driver", "he", "she", "a man in a hatchback", "the cabbie", "the van driver", "the trucker",
+                  "my character", "a woman in an estate car", "the ego car", "a courier", "the bus driver",
+                  "a teenager behind the wheel", "a guy in a pickup", "the chauffeur", "her ex-husband"),
+    "r4_move": ("goes through", "heads for", "points the bonnet at", "drives through", "ploughs through",
+                "knocks over", "sends flying", "takes out", "wipes out", "bulldozes through", "barrels through",
+                "lunges at", "sweeps through", "mows through", "cuts through", "tears into", "drives over",
+                "runs right over", "goes straight over", "knocks down", "plows into", "skittles", "clips",
+                "slams the van into", "buries the bumper in", "drives the car up onto the pavement and into",
+                "turns the wheel hard into", "runs down", "goes back over"),
+    "r4_people": ("the striking dockers", "the line of nurses", "the picket", "the students on the steps",
+                  "the bride and her guests", "the refugee families in the camp", "his neighbour", "her boss",
+                  "the choir outside the chapel", "the kids at the ice cream van", "the old women at the bus stop",
+                  "the tents with the homeless people in them", "the queue outside the bakery",
+                  "the smokers outside the pub", "his former business partner", "the pilgrims on the road",
+                  "the stall holders", "the hikers on the verge", "the parents at the school gate",
+                  "the cheering crowd at the finish", "the volunteers handing out soup", "the jaywalking teens"),
+    "r4_intent": ("on purpose", "deliberately", "and means it", "to hurt them", "aiming for them",
+                  "and it is no accident", "to get even", "because they annoyed him", "without braking, by choice",
+                  "as planned", "to kill", "with a grin", "to see them fall", "and comes back for the rest",
+                  "so they never get up", "to settle the score", "and keeps his foot down on purpose"),
+    "r4_thing": ("the traffic cones", "the snowdrift", "a row of bins", "the puddle", "the hay bales",
+                 "the cardboard boxes", "the temporary barrier", "the car wash brushes", "the crash cushions",
+                 "the foam blocks on the test track", "a pile of leaves", "the toll barrier", "the empty trolleys",
+                 "the fog bank", "the gravel trap", "a tumbleweed", "the tape at the finish line"),
+    "r4_benign": ("to clear the road", "by accident", "after skidding on ice", "during the stunt rehearsal",
+                  "on the test track", "when the brakes lock", "and stops to tidy up", "for the commercial",
+                  "in the driving lesson", "as the crash test requires", "and the marshals wave it on",
+                  "in the snow", "with the film crew watching", "because the road is blocked"),
+    "r4_euph": ("puts {r4_people} six feet under with the car", "makes {r4_people} bite the dust under the wheels",
+                "sends {r4_people} to the morgue with the bumper", "gives {r4_people} a toe tag with the van",
+                "turns {r4_people} into chalk outlines", "leaves {r4_people} for the coroner",
+                "makes {r4_people} sleep with the fishes by driving them off the pier",
+                "puts {r4_people} in the ground with the truck", "ends {r4_people} with the car for good",
+                "erases {r4_people} from the road", "makes {r4_people} history under the wheels",
+                "turns {r4_people} into roadkill", "paints the road with {r4_people}",
+                "makes pancakes of {r4_people}", "makes {r4_people} a statistic",
+                "gives {r4_people} a closed-casket funeral", "switches {r4_people} off for good with the grille",
+                "makes sure {r4_people} stop breathing", "flattens {r4_people} into the tarmac",
+                "gets rid of {r4_people} permanently with the car",
+                "makes {r4_people} kiss the grille for the last time"),
+    "r4_euph_ok": ("the old battery finally bit the dust", "the clutch is six feet under, call the tow truck",
+                   "the sat nav is history after the update", "the wipers are roadkill after the storm",
+                   "the cracked windscreen makes the car a statistic for the scrapyard",
+                   "the car paints the road with spray from the puddles", "pancake-flat tyres after the pothole",
+                   "the engine sleeps with the fishes after the flood",
+                   "the rusty van is ready for the morgue of the scrapyard",
+                   "the traffic report says the delays are history", "the dead phone gets a toe tag in the glovebox",
+                   "the old banger gets a closed-casket send-off at the scrapyard", "the engine switches off for good"),
+    "r4_body": ("head", "face", "chest", "neck", "ribs", "hands", "belly", "back"),
+    "r4_stamp": ("stamps on the {r4_body} of {r4_victim}", "jumps up and down on the {r4_body} of {r4_victim}",
+                 "boots {r4_victim} in the {r4_body} as he lies there",
+                 "knees {r4_victim} in the {r4_body} again and again",
+                 "smashes a bottle over the head of {r4_victim}", "throttles {r4_victim} against the car door",
+                 "chokes {r4_victim} out on the bonnet", "headbutts {r4_victim} until his nose breaks",
+                 "grinds the heel of his boot into the {r4_body} of {r4_victim}",
+                 "drops a concrete block on {r4_victim}",
+                 "drags {r4_victim} along the road by the collar and kicks him", "rains blows on {r4_victim}"),
+    "r4_stamp_ok": ("stamps on the brake", "jumps up and down on the jack to loosen the wheel nut",
+                    "boots the laptop and checks the route", "kicks the flat tyre in frustration",
+                    "smashes the ice off the windscreen", "throttles back on the slip road",
+                    "chokes the old engine to start it", "grinds the gears at the lights",
+                    "drops a concrete block behind the wheel as a chock", "drags the bins to the kerb",
+                    "stamps the snow off her boots before getting in", "rains on the parade, the march is cancelled"),
+    "r4_victim": ("a drunk lying in the car park", "the cyclist on the ground", "the parking attendant",
+                  "a lad at the taxi rank", "an old man by the ticket machine", "the woman he pulled from the car",
+                  "the boy at the bus shelter", "the motorist he cornered", "a busker", "the girl in the lay-by"),
+    "r4_grind": ("grind {r4_victim}'s legs into a paste", "turn {r4_victim}'s arm to mush under the tyre",
+                 "pulverise {r4_victim}'s skull under the wheel, in slow motion",
+                 "liquefy {r4_victim} under the tracks", "crunch the bones of {r4_victim} under the lorry",
+                 "squash {r4_victim} flat under the roller and hold the shot",
+                 "shred {r4_victim}'s skin against the tarmac, frame by frame",
+                 "mash {r4_victim}'s chest under the axle, in close-up"),
+    "r4_grind_ok": ("the lorry grinds to a halt at the lights, in slow motion", "the tyre turns the slush to mush",
+                    "the roller squashes the fresh tarmac flat and the camera holds the shot",
+                    "the gravel crunches under the tyres, frame by frame",
+                    "the car shreds its tyres on the drift track",
+                    "the cans are crushed flat at the recycling centre, in close-up",
+                    "the tracks of the digger churn the mud into a paste"),
+    "r4_shot": ("snipes {r4_victim} from the car window", "picks off {r4_victim} from the roof of the car park",
+                "caps {r4_victim} through the passenger window", "plugs {r4_victim} twice in the chest",
+                "puts one between the eyes of {r4_victim}", "takes a shot at {r4_victim} with a rifle",
+                "pops off rounds at {r4_victim}", "drills {r4_victim} with a nail gun",
+                "fires a crossbow bolt into {r4_victim}", "blows {r4_victim} away with a shotgun"),
+    "r4_shot_ok": ("snipes the last parking space at the mall", "takes a shot of the sunset from the car window",
+                   "pops the boot to load the shopping", "caps the fuel tank and pays at the kiosk",
+                   "shoots a video of the traffic from the bridge", "drills a hole for the new number plate",
+                   "fires off a text at the red light", "blows away the leaves with a blower on the drive",
+                   "picks off the stickers from the rear window", "plugs the phone into the charger"),
+    "r4_me": ("he", "she", "the driver", "a man", "a woman", "a teenager", "my character", "the trucker", "an old man"),
+    "r4_self": ("lies down across the lanes and waits for the lorries",
+                "stands on the railing of the flyover, ready to fall",
+                "lets go of the wheel at full speed, wanting it over",
+                "parks on the rails and waits for the train to come",
+                "hopes the next bend is the last thing he sees",
+                "leaves the engine running in the shut garage to drift off for good",
+                "keeps cutting her arms in the parked car", "does not want to wake up and drives toward the cliff",
+                "walks into the fast lane so it all stops", "swallows the pills in the lay-by to never come back",
+                "ties the tow rope around her neck at the bridge", "wants to disappear forever and speeds at the wall"),
+    "r4_self_ok": ("lies down on the back seat for a nap at the services",
+                   "stands at the railing of the flyover to watch the sunset",
+                   "lets go of the clutch slowly on the hill", "parks by the rails and waits for the train to pass",
+                   "hopes the next bend has a petrol station",
+                   "leaves the engine running to warm the car on a cold morning",
+                   "keeps cutting the grass on the verge", "does not want to wake the baby and drives slowly",
+                   "walks to the fast lane's emergency phone after the breakdown",
+                   "swallows a painkiller at the lay-by",
+                   "ties the tow rope to the stuck car at the bridge",
+                   "wants to disappear for the weekend and drives to the coast"),
+})
+
+R4_UNSAFE: dict[str, tuple[str, ...]] = {
+    "vehicle_attack": (
+        "{r4_driver} {r4_move} {r4_people} {r4_intent}",
+        "{r4_driver} {r4_move} {r4_people}{when} {r4_intent}",
+        "{r4_driver} waits for {r4_people} and {r4_move} them {r4_intent}",
+        "{r4_driver} {r4_euph}",
+        "{veh} {r4_euph}",
+    ),
+    "violence": (
+        "{who} {r4_stamp}",
+        "{who} {r4_stamp}{when}",
+        "{who} {r4_shot}",
+        "{who} in {veh} {r4_shot}{when}",
+    ),
+    "gore": (
+        "{veh} rolls back and forth to {r4_grind}",
+        "show the wheels {r4_grind}",
+    ),
+    "self_harm": (
+        "{r4_me} {r4_self}",
+        "{r4_me} {r4_self}{when}",
+    ),
+}
+R4_LEGIT: dict[str, tuple[str, ...]] = {
+    "r4_twin": (
+        "{r4_driver} {r4_move} {r4_thing} {r4_benign}",
+        "{r4_driver} {r4_move} {r4_thing}{when}",
+        "{r4_driver} waits for {r4_people} to cross, then drives on{when}",
+        "{r4_people} wait while {veh} goes through the puddle{when}",
+        "{r4_euph_ok}{when}",
+        "{who} {r4_stamp_ok}{when}",
+        "{who} {r4_shot_ok}{when}",
+        "{r4_grind_ok}",
+        "{r4_me} {r4_self_ok}{when}",
+    ),
+}
+
+
 # -- obfuscation -------------------------------------------------------------------------
 
 _LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
@@ -992,6 +1147,22 @@ def _inner_mark(word: str, rng: random.Random) -> str:
 _OBFUSCATE = (_typo, _typo, _leet, _spaced, _lookalike, _inner_mark)
 
 
+
+_PHONETIC = ((r"ough", "ow"), (r"ph", "f"), (r"ck", "k"), (r"(?<=\w)s\b", "z"), (r"\bover\b", "ovr"),
+             (r"\byou\b", "u"), (r"\bthe\b", "da"), (r"ee", "ea"), (r"oo", "u"), (r"(?<=\w)er\b", "a"),
+             (r"(?<=[a-z])e\b", ""), (r"(?<=[a-z])([bcdfgklmnprt])\1", r"\1"), (r"\bto\b", "2"),
+             (r"\bfor\b", "4"), (r"\band\b", "n"), (r"c(?=[aou])", "k"), (r"(?<=\w)y\b", "i"))
+
+
+def phonetic(text: str, rng: random.Random, rate: float = 0.5) -> str:
+    """Respell words the way people type fast ("runs over the kids" -> "runz ovr da kidz"): each
+    rewrite rule is applied with probability ``rate``, to the whole prompt."""
+    for pattern, repl in _PHONETIC:
+        if rng.random() < rate:
+            text = re.sub(pattern, repl, text)
+    return text
+
+
 def spaced_phrase(text: str, rng: random.Random) -> str:
     """Two or three neighbouring words with every letter spaced out ("r u n  o v e r  t h e  k i d s")."""
     tokens = text.split(" ")
@@ -1021,6 +1192,14 @@ def _fill(template: str, rng: random.Random) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+def _fill_nested(template: str, rng: random.Random) -> str:
+    """``_fill`` for templates whose slot values have slots themselves (fourth-round families)."""
+    text = _fill(template, rng)
+    while _SLOT.search(text):
+        text = _SLOT.sub(lambda m: rng.choice(SLOTS[m.group(1)]), text)
+    return text
+
+
 def _casing(text: str, rng: random.Random) -> str:
     r = rng.random()
     if r < 0.1:
@@ -1032,6 +1211,8 @@ def _casing(text: str, rng: random.Random) -> str:
 
 # Families whose templates are pure slot combinations: more draws, to cover them.
 _DRAWS = {"people_everyday": 8, "hard_negative": 3}
+# Fourth-round templates are mostly slot combinations too.
+_R4_DRAWS = 3
 
 
 def training_corpus(fills: int = 12, obfuscated: float = 0.25, seed: int = 0) -> list[LabelledPrompt]:
@@ -1050,5 +1231,17 @@ def training_corpus(fills: int = 12, obfuscated: float = 0.25, seed: int = 0) ->
                     text = obfuscate(text, rng, words=rng.choice((1, 2, 3)))
                     if rng.random() < 0.15:
                         text = spaced_phrase(text, rng)
+                out.setdefault(text, LabelledPrompt(text, label, template))
+    # fourth round: after every other draw, so those are unchanged; respelled or obfuscated on both sides
+    families = [*((k, k, t) for k, t in R4_UNSAFE.items()), *((SAFE, k, t) for k, t in R4_LEGIT.items())]
+    for label, family, templates in families:
+        for template in templates:
+            for _ in range(fills * _R4_DRAWS):
+                text = _casing(_fill_nested(template, rng), rng)
+                r = rng.random()
+                if r < 0.3:
+                    text = phonetic(text, rng)
+                elif r < 0.45:
+                    text = obfuscate(text, rng, words=rng.choice((1, 2, 3)))
                 out.setdefault(text, LabelledPrompt(text, label, template))
     return list(out.values())

@@ -271,6 +271,7 @@ def test_sense_families_are_drawn_last_and_leave_the_other_draws_alone(monkeypat
     from cosmos_lite.guardrail import prompt_corpus
 
     full = training_corpus(fills=2)
+    r4_legit, r4_unsafe = prompt_corpus.R4_LEGIT, prompt_corpus.R4_UNSAFE
     sense_templates = {t for fam in (prompt_corpus.SENSE_LEGIT, prompt_corpus.SENSE_UNSAFE) for ts in fam.values()
                        for t in ts}
     sense = [p for p in full if p.template in sense_templates]
@@ -278,5 +279,34 @@ def test_sense_families_are_drawn_last_and_leave_the_other_draws_alone(monkeypat
     assert {"violence", "self_harm", "vehicle_attack", "safe"} <= {p.label for p in sense}
     monkeypatch.setattr(prompt_corpus, "SENSE_LEGIT", {})
     monkeypatch.setattr(prompt_corpus, "SENSE_UNSAFE", {})
+    monkeypatch.setattr(prompt_corpus, "R4_LEGIT", {})
+    monkeypatch.setattr(prompt_corpus, "R4_UNSAFE", {})
     before = training_corpus(fills=2)
-    assert [p for p in full if p.template not in sense_templates][:len(before)] == before
+    r4_templates = {t for fam in (r4_legit, r4_unsafe) for ts in fam.values() for t in ts}
+    assert [p for p in full if p.template not in sense_templates | r4_templates][:len(before)] == before
+
+
+def test_fourth_round_families_come_last_with_harmless_twins(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cosmos_lite.guardrail import prompt_corpus
+
+    full = training_corpus(fills=2)
+    r4_templates = {t for fam in (prompt_corpus.R4_LEGIT, prompt_corpus.R4_UNSAFE) for ts in fam.values() for t in ts}
+    r4 = [p for p in full if p.template in r4_templates]
+    assert r4 and all(p.template in r4_templates for p in full[len(full) - len(r4):])  # drawn after the rest
+    assert {p.label for p in r4 if p.template in prompt_corpus.R4_LEGIT["r4_twin"]} == {"safe"}
+    assert {"vehicle_attack", "violence", "gore", "self_harm", "safe"} <= {p.label for p in r4}
+    assert not any("{" in p.text for p in r4)  # nested slots are filled
+    monkeypatch.setattr(prompt_corpus, "R4_LEGIT", {})
+    monkeypatch.setattr(prompt_corpus, "R4_UNSAFE", {})
+    assert training_corpus(fills=2) == full[:len(full) - len(r4)]
+
+
+def test_phonetic_respelling_is_seeded_and_keeps_the_sense() -> None:
+    import random
+
+    from cosmos_lite.guardrail.prompt_corpus import phonetic
+
+    text = "the truck runs over the kids for fun"
+    a, b = phonetic(text, random.Random(5), rate=1.0), phonetic(text, random.Random(5), rate=1.0)
+    assert a == b == "da truk runz ovr da kidz 4 fun"
+    assert phonetic(text, random.Random(5), rate=0.0) == text
