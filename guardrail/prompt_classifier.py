@@ -115,6 +115,17 @@ class ClassifierScore:
         return self.unsafe >= self.threshold
 
 
+def scores_from_logits(logits: torch.Tensor, classes: Sequence[str], threshold: float,
+                       who: str) -> list[ClassifierScore]:
+    """One :class:`ClassifierScore` per row of ``logits [N, classes]`` (``classes[0]`` is "safe");
+    NaN scores are an error (``who`` names the classifier in it), so the guard fails closed."""
+    probs = torch.softmax(logits.float(), dim=-1).numpy()
+    if not np.isfinite(probs).all():
+        raise PromptClassifierError(f"{who} produced NaN scores (corrupt weights?)")
+    top = probs[:, 1:].argmax(axis=1) + 1
+    return [ClassifierScore(float(1.0 - p[0]), classes[int(t)], threshold) for p, t in zip(probs, top)]
+
+
 _NGRAM_WORD = re.compile(r"[a-z0-9]+")
 _INNER_MARK = re.compile(r"(?<=[a-z0-9])[*._'\-](?=[a-z0-9])")
 
@@ -209,12 +220,8 @@ class PromptClassifier(Pretrained, nn.Module):
                                  f"{'none' if texts is None else 'a str' if isinstance(texts, str) else len(texts)}")
             ngrams = ngram_batch(texts, self.config.ngram_buckets)
         with torch.inference_mode():
-            probs = torch.softmax(self(torch.from_numpy(emb), ngrams).float(), dim=-1).numpy()
-        if not np.isfinite(probs).all():
-            raise PromptClassifierError("classifier produced NaN scores (corrupt weights?)")
-        top = probs[:, 1:].argmax(axis=1) + 1
-        return [ClassifierScore(float(1.0 - p[0]), self.config.classes[int(t)], self.config.threshold)
-                for p, t in zip(probs, top)]
+            logits = self(torch.from_numpy(emb), ngrams)
+        return scores_from_logits(logits, self.config.classes, self.config.threshold, "classifier")
 
     def with_threshold(self, threshold: float) -> PromptClassifier:
         self.config = dataclasses.replace(self.config, threshold=float(threshold))

@@ -1189,12 +1189,9 @@ _SLOT = re.compile(r"\{(\w+)\}")
 def _fill(template: str, rng: random.Random) -> str:
     text = _SLOT.sub(lambda m: rng.choice(SLOTS[m.group(1)]), template)
     text = rng.choice(SLOTS["lead"]) + text
-    return re.sub(r"\s+", " ", text).strip()
-
-
-def _fill_nested(template: str, rng: random.Random) -> str:
-    """``_fill`` for templates whose slot values have slots themselves (fourth-round families)."""
-    text = _fill(template, rng)
+    text = re.sub(r"\s+", " ", text).strip()
+    # slot values may hold slots of their own (the fourth-round families); filled after the lead so
+    # that templates without them draw exactly what they drew before
     while _SLOT.search(text):
         text = _SLOT.sub(lambda m: rng.choice(SLOTS[m.group(1)]), text)
     return text
@@ -1237,7 +1234,7 @@ def training_corpus(fills: int = 12, obfuscated: float = 0.25, seed: int = 0) ->
     for label, family, templates in families:
         for template in templates:
             for _ in range(fills * _R4_DRAWS):
-                text = _casing(_fill_nested(template, rng), rng)
+                text = _casing(_fill(template, rng), rng)
                 r = rng.random()
                 if r < 0.3:
                     text = phonetic(text, rng)

@@ -53,7 +53,8 @@ from torch import nn
 from cosmos_lite.pretrained import Pretrained, config_from_dict, write_json
 
 from .prompt_classifier import (BUNDLED_DIR, ClassifierScore, PromptClassifierError, add_ngram_logits,
-                                classifier_readings, ngram_batch, ngram_features, read_jsonl, scene_prompts)
+                                classifier_readings, ngram_batch, ngram_features, read_jsonl, scene_prompts,
+                                scores_from_logits)
 from .prompt_corpus import CLASSES, SAFE, LabelledPrompt, training_corpus
 
 DEFAULT_NAME = "prompt-tuned-top"
@@ -181,12 +182,8 @@ class TunedTopClassifier(Pretrained, nn.Module):
             raise ValueError(f"expected {len(hidden)} texts")
         ngrams = ngram_batch(texts, self.config.ngram_buckets) if self.config.ngram_buckets else None
         with torch.inference_mode():
-            probs = torch.softmax(self(hidden.float(), mask, ngrams).float(), dim=-1).numpy()
-        if not np.isfinite(probs).all():
-            raise PromptClassifierError("tuned classifier produced NaN scores (corrupt weights?)")
-        top = probs[:, 1:].argmax(axis=1) + 1
-        return [ClassifierScore(float(1.0 - p[0]), self.config.classes[int(t)], self.config.threshold)
-                for p, t in zip(probs, top)]
+            logits = self(hidden.float(), mask, ngrams)
+        return scores_from_logits(logits, self.config.classes, self.config.threshold, "tuned classifier")
 
     def with_threshold(self, threshold: float) -> TunedTopClassifier:
         self.config = dataclasses.replace(self.config, threshold=float(threshold))
