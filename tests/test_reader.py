@@ -328,6 +328,9 @@ def test_train_main_maps_focus_onto_the_stage_config(tmp_path, monkeypatch):
     assert runs[2].data.focus_fraction == 0.0 and runs[2].train.steps == 400
     with pytest.raises(ValueError, match="init_from"):
         reader_task.train_main(tmp_path / "d", focus=())
+    with pytest.raises(ValueError, match="needs focus"):
+        reader_task.train_main(tmp_path / "e", init_from=start, focus_fraction=0.4)
+    assert len(runs) == 3
 
 
 # --------------------------------------------------------------------------- training

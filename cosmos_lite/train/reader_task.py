@@ -622,22 +622,25 @@ def reader_focus_config(init_from: str | Path, steps: int = 1200, batch_size: in
 
 
 def train_main(out: str | Path, steps: int | None = None, resume: bool = False, init_from: str | Path | None = None,
-               focus: tuple[str, ...] | None = None, focus_fraction: float = 0.5, **train: Any):
+               focus: tuple[str, ...] | None = None, focus_fraction: float | None = None, **train: Any):
     """Train the reader into ``out`` (checkpoints, metrics.jsonl, ``final/``): stage 1 from scratch
     (2700 steps), or with ``init_from`` stage 2 (400 steps), or with ``init_from`` and ``focus`` (the
     events to draw more of; ``()`` = :data:`FOCUS_EVENTS`) a focus stage (1200 steps) with
-    ``focus_fraction`` of the salient scenes redrawn. ``resume`` continues a killed run from its newest
-    checkpoint with its saved config (``steps`` / ``train`` override it)."""
+    ``focus_fraction`` of the salient scenes redrawn (default: :func:`reader_focus_config`'s).
+    ``resume`` continues a killed run from its newest checkpoint with its saved config (``steps`` /
+    ``train`` override it)."""
     from .engine import resume_config
 
     if focus is not None and (resume or init_from is None):
         raise ValueError("focus is a later stage: it fine-tunes the reader given by init_from (not with resume)")
+    if focus_fraction is not None and focus is None:
+        raise ValueError("focus_fraction needs focus (the events to draw more of)")
     if resume:  # the checkpoint's settings; training flags (e.g. more steps) still override
         run = ReaderRunConfig.from_dict(resume_config(out))
         run = replace(run, train=replace(run.train, **({"steps": steps} if steps else {}), **train))
     elif init_from is not None and focus is not None:
-        run = reader_focus_config(init_from, steps or 1200, events=tuple(focus) or FOCUS_EVENTS,
-                                  fraction=focus_fraction, **train)
+        share = {} if focus_fraction is None else {"fraction": focus_fraction}
+        run = reader_focus_config(init_from, steps or 1200, events=tuple(focus) or FOCUS_EVENTS, **share, **train)
     elif init_from is not None:
         run = reader_finetune_config(init_from, steps or 400, **train)
     else:
