@@ -300,6 +300,8 @@ def test_fine_tune_starts_from_the_given_weights(tmp_path):
         ReaderTask(replace(run, model=replace(TINY, dim=24))).build_modules()
     ft = reader_finetune_config(tmp_path / "start")
     assert ft.data.blank_fraction == 0.1 and ft.init_from == str(tmp_path / "start") and ft.train.steps == 400
+    assert ft.model == TINY  # the later stages keep the starting reader's architecture, not the default's
+    ReaderTask(ft).build_modules()
     st3 = reader_focus_config(tmp_path / "start")
     assert st3.train.steps == 1200 and st3.data.focus_events == FOCUS_EVENTS and st3.data.focus_fraction == 0.5
     assert replace(st3, data=replace(st3.data, focus_fraction=0.0, focus_events=())).data == ft.data
@@ -318,6 +320,7 @@ def test_train_main_maps_focus_onto_the_stage_config(tmp_path, monkeypatch):
     monkeypatch.setattr(reader_task, "fit", lambda task, train, out, cfg, resume: runs.append(task.run) or
                         dataclasses.make_dataclass("R", ["step", "seconds", "final_dir"])(0, 0.0, out))
     start = tmp_path / "start"
+    _tiny().save_pretrained(start)
     reader_task.train_main(tmp_path / "a", init_from=start, focus=())
     reader_task.train_main(tmp_path / "b", init_from=start, focus=("pedestrian_crossing",), focus_fraction=0.4,
                            seed=7)

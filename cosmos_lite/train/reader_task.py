@@ -58,6 +58,7 @@ from torch.utils.data import IterableDataset
 
 from cosmos_lite.data.codec import frames_to_images
 from cosmos_lite.data.streams import _PositionStream, _sample_rng
+from cosmos_lite.pretrained import read_config_json
 from cosmos_lite.eval.reader import ReaderLogits, SceneReader, SceneReaderConfig, prompted_event_found
 from cosmos_lite.scenes import AGENT_KINDS, BEHAVIOURS, EVENTS, Scenario, render
 from cosmos_lite.scenes.spec import EVENT_ACTORS, VEHICLE_KINDS
@@ -601,10 +602,12 @@ class ReaderTask:
 
 def reader_finetune_config(init_from: str | Path, steps: int = 400, batch_size: int = 8,
                            **train: Any) -> ReaderRunConfig:
-    """Stage 2 of the bundled reader: from the stage-1 weights ``init_from``, with blank clips
-    (10 %) at a quarter of the lr."""
+    """Stage 2 of the bundled reader: from the stage-1 weights ``init_from`` (and its architecture),
+    with blank clips (10 %) at a quarter of the lr."""
     base = reader_run_config(steps, batch_size, **{"lr": 5e-4, "warmup_steps": 20, "val_every": 200, **train})
-    return replace(base, data=replace(base.data, blank_fraction=0.1), init_from=str(init_from))
+    # the architecture is the starting reader's (a wider stage 1 keeps its width through the stages)
+    model = SceneReaderConfig.from_dict(read_config_json(init_from, SceneReader.__name__))
+    return replace(base, model=model, data=replace(base.data, blank_fraction=0.1), init_from=str(init_from))
 
 
 # the events the stage-2 reader missed (found 0-6 % on 200 test clips: BENCHMARKS.md, session 3)
