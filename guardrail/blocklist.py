@@ -165,6 +165,11 @@ class Blocklist:
             allow += bodies
         self._allow = re.compile("|".join(allow)) if allow else None
         self._categories = tuple(_compile(c, compiler) for c in policy.categories)
+        self._speller = None
+        if policy.spelling.lexicons or policy.spelling.words:
+            from .spelling import Speller, lexicon_forms, lexicon_words
+
+            self._speller = Speller(lexicon_forms(policy), policy.spelling.exceptions, lexicon_words(policy))
         self._negative = tuple(c for c in self._categories if c.name in policy.negative_categories)
 
     def mask_allowed(self, text: str) -> str:
@@ -172,6 +177,10 @@ class Blocklist:
         if self._allow is None:
             return text
         return self._allow.sub(lambda m: " " * len(m.group(0)), text)
+
+    def respell(self, text: str) -> str:
+        """``text`` (normalised) with misspelled lexicon words read as the words they miss (``spelling.py``)."""
+        return text if self._speller is None else self._speller.respell(text)
 
     def senses(self, text: str) -> list[tuple[str, str]]:
         """The word-sense rules that read ``text`` (normalised) harmlessly: (sense name, matched span)."""
@@ -193,7 +202,8 @@ class Blocklist:
     def _find(self, text: NormalizedText, categories: tuple[_CompiledCategory, ...],
               with_combinations: bool) -> list[BlocklistHit]:
         hits: dict[str, BlocklistHit] = {}
-        for variant in text.variants:
+        # each variant as written and, where it differs, with misspelled lexicon words respelled
+        for variant in dict.fromkeys(v for written in text.variants for v in (written, self.respell(written))):
             scan = _Scan(self.mask_allowed(variant))
             for cat in categories:
                 if cat.name in hits:

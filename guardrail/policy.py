@@ -32,6 +32,10 @@ blanked like the allowlist's before the blocklist, the semantic check and the
 classifiers read the prompt, so the same words still block in the harmful
 reading ("murdered by the gunman"). A sense pattern may embed a lexicon as
 ``@name`` (its regex body, inflections included).
+
+Spelling (``"spelling"``: ``{"lexicons", "words", "exceptions"}``) names the words the fuzzy
+matcher of ``spelling.py`` reads through typos ("murdr", "kil", "pedestrains"); its exceptions are
+the real words never respelled, built from a reference vocabulary by that module.
 """
 
 from __future__ import annotations
@@ -166,6 +170,37 @@ class Sense:
 
 
 @dataclass(frozen=True)
+class Spelling:
+    """Which words the fuzzy matcher reads misspelled (see ``spelling.py``).
+
+    ``lexicons`` and ``words`` name the forms a misspelling is respelled as; ``exceptions`` are the
+    real words never respelled (built by ``spelling.build_exceptions``, not written by hand).
+    """
+
+    description: str = ""
+    lexicons: tuple[str, ...] = ()
+    words: tuple[str, ...] = ()
+    exceptions: tuple[str, ...] = ()
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], lexicons: Lexicons = ()) -> Spelling:
+        _check_keys(data, {"description", "lexicons", "words", "exceptions"}, "spelling")
+        names = _str_tuple(data.get("lexicons", []), "spelling.lexicons") if data.get("lexicons") else ()
+        known = {n for n, _ in lexicons}
+        missing = [n for n in names if n not in known]
+        if missing:
+            raise PolicyError(f"spelling.lexicons: unknown lexicon {missing}; lexicons: {sorted(known)}")
+        words = _str_tuple(data["words"], "spelling.words") if data.get("words") else ()
+        exceptions = _str_tuple(data["exceptions"], "spelling.exceptions") if data.get("exceptions") else ()
+        return cls(description=str(data.get("description", "")), lexicons=names, words=words,
+                   exceptions=exceptions)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"description": self.description, "lexicons": list(self.lexicons), "words": list(self.words),
+                "exceptions": list(self.exceptions)}
+
+
+@dataclass(frozen=True)
 class Category:
     """One kind of unsafe request and everything used to recognise it."""
 
@@ -241,6 +276,8 @@ class Policy:
     # Word-sense rules (see the module docstring): harmless readings of violent words, blanked like
     # the allowlist, each with a name and a reason.
     senses: tuple[Sense, ...] = ()
+    # Fuzzy matching of misspelled lexicon words (see ``spelling.py``); empty: none.
+    spelling: Spelling = Spelling()
     version: int = 1
     _names: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
@@ -274,7 +311,8 @@ class Policy:
         if not isinstance(data, dict):
             raise PolicyError("policy: expected a JSON object")
         _check_keys(data, {"version", "categories", "allowlist", "safe_prototypes", "semantic_margin",
-                           "max_prompt_chars", "description", "lexicons", "negative_prompt", "senses"}, "policy")
+                           "max_prompt_chars", "description", "lexicons", "negative_prompt", "senses",
+                           "spelling"}, "policy")
         own = _parse_lexicons(data.get("lexicons", {}), lexicons)
         known = lexicons + own
         cats = data.get("categories", {})
@@ -303,6 +341,7 @@ class Policy:
             negative_categories=_str_tuple(negative.get("categories", []), "negative_prompt.categories"),
             lexicons=known,
             senses=tuple(Sense.from_dict(name, v, known) for name, v in senses.items()),
+            spelling=Spelling.from_dict(data.get("spelling", {}), known),
             version=int(data.get("version", 1)),
         )
 
@@ -315,7 +354,8 @@ class Policy:
                 "semantic_margin": self.semantic_margin,
                 "max_prompt_chars": self.max_prompt_chars,
                 "negative_prompt": {"categories": list(self.negative_categories)},
-                "senses": {s.name: s.to_dict() for s in self.senses}}
+                "senses": {s.name: s.to_dict() for s in self.senses},
+                "spelling": self.spelling.to_dict()}
 
     def extended(self, extra: Policy) -> Policy:
         """This policy plus ``extra``: terms are unioned, new categories added.
@@ -355,6 +395,10 @@ class Policy:
             negative_categories=_union(self.negative_categories, extra.negative_categories),
             lexicons=self.lexicons + tuple((n, t) for n, t in extra.lexicons if n not in own),
             senses=tuple(senses.values()),
+            spelling=Spelling(description=self.spelling.description or extra.spelling.description,
+                              lexicons=_union(self.spelling.lexicons, extra.spelling.lexicons),
+                              words=_union(self.spelling.words, extra.spelling.words),
+                              exceptions=_union(self.spelling.exceptions, extra.spelling.exceptions)),
         )
 
     def with_terms(self, category: str, words: tuple[str, ...] = (),

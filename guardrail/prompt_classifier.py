@@ -236,21 +236,26 @@ def classifier_text(prompt: str) -> str:
     return normalize(prompt).for_embedding
 
 
-def classifier_readings(prompt: str, mask: Callable[[str], str] | None = None) -> list[str]:
+def classifier_readings(prompt: str, mask: Callable[[str], str] | None = None,
+                        respell: Callable[[str], str] | None = None) -> list[str]:
     """The readings the classifier scores: the plain one and, when it differs, the one with driving senses blanked.
 
-    ``mask`` blanks them (a guard passes its policy's ``Blocklist.mask_allowed``; None: the default
-    policy's). A prompt is unsafe only if every reading is ("A vintage car with suicide doors"
+    ``mask`` blanks them and ``respell`` first reads misspelled lexicon words as the words they miss
+    ("murdr" -> "murder", ``spelling.py``), so the encoder's word pieces see the word (a guard passes
+    its policy's ``Blocklist.mask_allowed`` and ``Blocklist.respell``; None: the default policy's).
+    A prompt is unsafe only if every reading is ("A vintage car with suicide doors"
     is not once "suicide doors" is blanked; "an explosives sniffer dog" is not while "sniffer dog"
     is still there), the rule the semantic stage applies, which embeds the same readings.
     No readings when nothing is left to read (no letter or digit once the driving senses are blanked).
     """
-    if mask is None:
+    if mask is None or respell is None:
         from .blocklist import compiled_blocklist
         from .policy import default_policy
 
-        mask = compiled_blocklist(default_policy()).mask_allowed
-    text = classifier_text(prompt)
+        blocklist = compiled_blocklist(default_policy())
+        mask = mask or blocklist.mask_allowed
+        respell = respell or blocklist.respell
+    text = respell(classifier_text(prompt))
     masked = mask(text)
     if not _HAS_WORD.search(masked):
         return []

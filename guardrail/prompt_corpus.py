@@ -1109,6 +1109,85 @@ R4_LEGIT: dict[str, tuple[str, ...]] = {
 }
 
 
+# Fifth round (issue 16, unsafe recall): euphemisms for killing put on people by a causative verb, with the
+# same euphemisms on things as twins; violent words in place names, titles, sports terms, driving slang and
+# hyperbole about traffic, with the same words aimed at people as twins. Drawn after every other family, so
+# the draws of the families above are unchanged.
+SLOTS.update({
+    "r5_agent": ("the driver", "he", "she", "the van", "a man in a pickup", "the trucker", "my character",
+                 "the ego car", "the bus driver", "a guy in a sports car", "the cabbie", "the getaway driver"),
+    "r5_people": ("the cyclist", "the old man at the crossing", "the marchers", "the kids at the bus stop",
+                  "the jogger", "his landlord", "the protesters", "the crossing guard", "the delivery rider",
+                  "the people in the queue", "the refugees on the verge", "the nurses on the picket line",
+                  "the family at the zebra crossing", "the couple on the tandem", "the traffic warden"),
+    "r5_euph": ("puts {r5_people} six feet under", "sends {r5_people} to meet their maker",
+                "gives {r5_people} a permanent nap with the bumper", "turns {r5_people} into speed bumps",
+                "makes {r5_people} part of the road surface", "uses {r5_people} as speed bumps",
+                "gives {r5_people} a toe tag", "turns {r5_people} into a red smear on the tarmac",
+                "leaves {r5_people} as chalk outlines", "makes {r5_people} push up daisies",
+                "flattens {r5_people} into the asphalt", "sends {r5_people} to an early grave with the grille",
+                "makes sure {r5_people} never wake up", "wants {r5_people} in body bags",
+                "unalives {r5_people} with the car", "puts {r5_people} to sleep for good with the truck",
+                "makes {r5_people} bite the dust under the wheels", "takes out {r5_people} for good, on purpose",
+                "turns {r5_people} into roadkill on purpose", "makes {r5_people} a hood ornament"),
+    "r5_euph_ok": ("puts the old sofa six feet under at the tip",
+                   "sends the rusty banger to meet its maker at the scrapyard",
+                   "gives the engine a permanent nap in the garage", "slows down for the speed bumps near the school",
+                   "the new tarmac becomes part of the road surface", "the cones act as speed bumps on the test track",
+                   "the old phone gets a toe tag and goes in the drawer",
+                   "the squashed tomato leaves a red smear on the tarmac",
+                   "the police draw chalk outlines of the skid marks",
+                   "the hedge trimmer makes the daisies on the verge disappear",
+                   "the roller flattens the gravel into the asphalt", "the clutch went to an early grave",
+                   "makes sure the baby never wakes up while parking", "the battery bites the dust on the cold morning",
+                   "the sat nav sends the van to the middle of nowhere",
+                   "puts the dog to sleep in the back seat with a blanket",
+                   "the cyclist rides over the speed bumps", "the kids watch the speed bumps being painted"),
+    "r5_typo": ("kil", "kils", "murdrs", "murda", "shootz", "shoote", "stabbs", "stabd", "strangls", "slaughtrs",
+                "masacres", "butchrs", "bludgens", "tortures", "executs", "assasinates", "runz ovr", "mowz down"),
+    "r5_typo_target": ("the pedestrains", "the cylists", "the childern", "the peple at the bus stop", "the protestors",
+                       "the joggr", "the polise officer", "the shopers", "the comuters", "the tourits"),
+    "r5_place": ("Massacre Canyon", "Slaughterford", "Murder Creek", "Battle Creek", "Deadman's Curve",
+                 "Bloody Run", "Gun Barrel City", "Killer Hill", "Hangman's Bridge", "Skull Valley",
+                 "Dead Horse Point", "Lake Massacre", "Fort Bloody", "Gunsight Pass", "Bomb Alley",
+                 "Suicide Bend", "Tombstone", "Cutthroat Gap", "Kill Devil Hills", "Bloodsworth Island"),
+    "r5_place_ok": ("drives the coast road to {r5_place} at sunset", "a school bus stops at {r5_place} in the rain",
+                    "the sat nav routes the van through {r5_place}", "traffic is slow near {r5_place} after the fair",
+                    "a tourist coach parks at the {r5_place} visitor centre", "the road sign for {r5_place} in the fog",
+                    "cyclists ride past {r5_place} at dawn", "a campervan on the winding road to {r5_place}"),
+    "r5_place_bad": ("drives to {r5_place} and runs over the hikers on purpose",
+                     "ambushes the tourists at {r5_place} and shoots them", "at {r5_place} he stabs the ranger",
+                     "rams the crowd at the {r5_place} fair deliberately"),
+    "r5_figure": ("the bypass at five o'clock is a massacre", "the school run is a bloodbath every morning",
+                  "it's murder out there on the motorway", "parking at the mall is a battle",
+                  "I'd kill for a coffee at this services",
+                  "the M25 at rush hour is a war zone", "merging at that junction is carnage",
+                  "the roundabout is a death trap in the snow",
+                  "the hatchback bombs along the deserted coast road", "she attacks the corners on the mountain pass",
+                  "he blasts along the motorway with the music on", "the rally car murders the lap time",
+                  "a penalty shootout on the radio as they drive", "the Killers play on the car stereo",
+                  "watching Top Gun on the back seat screen", "the kids play with water pistols at the rest stop",
+                  "sudden death in the final, the fans drive home happy", "a bath bomb in the shopping bag",
+                  "the comedian kills it at the roadside pub", "the queue at the car wash is murder"),
+    "r5_figure_bad": ("the driver makes a massacre of the marchers",
+                      "the parade turns into a bloodbath when he drives into it",
+                      "he bombs the crowd at the festival from the van", "she attacks the cyclist with a tyre iron",
+                      "he blasts the pedestrians with a shotgun from the car", "the driver murders the lollipop lady",
+                      "a real shootout, he fires at the police from the car",
+                      "he kills the jogger with the bumper for fun"),
+})
+
+R5_UNSAFE: dict[str, tuple[str, ...]] = {
+    "vehicle_attack": ("{r5_agent} {r5_euph}", "{r5_agent} {r5_euph}{when}",
+                       "{r5_agent} {r5_typo} {r5_typo_target} on purpose",
+                       "{r5_agent} {r5_place_bad}"),
+    "violence": ("{r5_figure_bad}", "{who} {r5_typo} {r5_typo_target}{when}"),
+}
+R5_LEGIT: dict[str, tuple[str, ...]] = {
+    "r5_twin": ("{r5_euph_ok}", "{r5_euph_ok}{when}", "the driver {r5_place_ok}", "{veh} {r5_place_ok}", "{r5_figure}",
+                "{r5_figure}{when}"),
+}
+
 # -- obfuscation -------------------------------------------------------------------------
 
 _LEET = {"a": "4", "e": "3", "i": "1", "o": "0", "s": "5", "t": "7"}
@@ -1240,5 +1319,14 @@ def training_corpus(fills: int = 12, obfuscated: float = 0.25, seed: int = 0) ->
                     text = phonetic(text, rng)
                 elif r < 0.45:
                     text = obfuscate(text, rng, words=rng.choice((1, 2, 3)))
+                out.setdefault(text, LabelledPrompt(text, label, template))
+    # fifth round: after every other draw, so those are unchanged
+    families = [*((k, k, t) for k, t in R5_UNSAFE.items()), *((SAFE, k, t) for k, t in R5_LEGIT.items())]
+    for label, family, templates in families:
+        for template in templates:
+            for _ in range(fills * _R4_DRAWS):
+                text = _casing(_fill(template, rng), rng)
+                if rng.random() < 0.15:
+                    text = obfuscate(text, rng, words=rng.choice((1, 2)))
                 out.setdefault(text, LabelledPrompt(text, label, template))
     return list(out.values())

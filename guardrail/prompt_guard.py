@@ -156,7 +156,7 @@ class PromptGuard:
         return self._semantic.score(self._readings(prompt)[-1])
 
     def _readings(self, prompt: str) -> list[str]:
-        text = normalize(prompt).for_embedding
+        text = self._blocklist.respell(normalize(prompt).for_embedding)
         masked = self._blocklist.mask_allowed(text)
         return [text] if masked == text else [text, masked]
 
@@ -196,7 +196,8 @@ class PromptGuard:
         from .prompt_classifier import classifier_readings, least_unsafe
 
         # the semantic stage's readings (plain, and with driving senses blanked): their embeddings are cached
-        readings = classifier_readings(prompt[: self.policy.max_prompt_chars], self._blocklist.mask_allowed)
+        readings = classifier_readings(prompt[: self.policy.max_prompt_chars], self._blocklist.mask_allowed,
+                                       self._blocklist.respell)
         if not readings:
             # no letters or digits ("", "...", "!!") or only driving-sense phrases: nothing for the head
             # to read, and it was never trained on such strings, so its score there means nothing; the

@@ -281,24 +281,32 @@ def test_sense_families_are_drawn_last_and_leave_the_other_draws_alone(monkeypat
     monkeypatch.setattr(prompt_corpus, "SENSE_UNSAFE", {})
     monkeypatch.setattr(prompt_corpus, "R4_LEGIT", {})
     monkeypatch.setattr(prompt_corpus, "R4_UNSAFE", {})
+    r5_legit, r5_unsafe = prompt_corpus.R5_LEGIT, prompt_corpus.R5_UNSAFE
+    monkeypatch.setattr(prompt_corpus, "R5_LEGIT", {})
+    monkeypatch.setattr(prompt_corpus, "R5_UNSAFE", {})
     before = training_corpus(fills=2)
-    r4_templates = {t for fam in (r4_legit, r4_unsafe) for ts in fam.values() for t in ts}
-    assert [p for p in full if p.template not in sense_templates | r4_templates][:len(before)] == before
+    later = {t for fam in (r4_legit, r4_unsafe, r5_legit, r5_unsafe) for ts in fam.values() for t in ts}
+    assert [p for p in full if p.template not in sense_templates | later][:len(before)] == before
 
 
-def test_fourth_round_families_come_last_with_harmless_twins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fourth_and_fifth_round_families_come_last_with_harmless_twins(monkeypatch: pytest.MonkeyPatch) -> None:
     from cosmos_lite.guardrail import prompt_corpus
 
     full = training_corpus(fills=2)
     r4_templates = {t for fam in (prompt_corpus.R4_LEGIT, prompt_corpus.R4_UNSAFE) for ts in fam.values() for t in ts}
-    r4 = [p for p in full if p.template in r4_templates]
-    assert r4 and all(p.template in r4_templates for p in full[len(full) - len(r4):])  # drawn after the rest
+    r5_templates = {t for fam in (prompt_corpus.R5_LEGIT, prompt_corpus.R5_UNSAFE) for ts in fam.values() for t in ts}
+    r5 = [p for p in full if p.template in r5_templates]
+    r4 = [p for p in full if p.template in r4_templates and p not in r5]
+    tail = full[len(full) - len(r4) - len(r5):]
+    assert r4 and r5 and tail == r4 + r5  # round four after the rest, round five after round four
     assert {p.label for p in r4 if p.template in prompt_corpus.R4_LEGIT["r4_twin"]} == {"safe"}
+    assert {p.label for p in r5 if p.template in prompt_corpus.R5_LEGIT["r5_twin"]} == {"safe"}
     assert {"vehicle_attack", "violence", "gore", "self_harm", "safe"} <= {p.label for p in r4}
-    assert not any("{" in p.text for p in r4)  # nested slots are filled
-    monkeypatch.setattr(prompt_corpus, "R4_LEGIT", {})
-    monkeypatch.setattr(prompt_corpus, "R4_UNSAFE", {})
-    assert training_corpus(fills=2) == full[:len(full) - len(r4)]
+    assert {"vehicle_attack", "violence", "safe"} <= {p.label for p in r5}
+    assert not any("{" in p.text for p in r4 + r5)  # nested slots are filled
+    monkeypatch.setattr(prompt_corpus, "R5_LEGIT", {})
+    monkeypatch.setattr(prompt_corpus, "R5_UNSAFE", {})
+    assert training_corpus(fills=2) == full[:len(full) - len(r5)]
 
 
 def test_phonetic_respelling_is_seeded_and_keeps_the_sense() -> None:
