@@ -282,31 +282,37 @@ def test_sense_families_are_drawn_last_and_leave_the_other_draws_alone(monkeypat
     monkeypatch.setattr(prompt_corpus, "R4_LEGIT", {})
     monkeypatch.setattr(prompt_corpus, "R4_UNSAFE", {})
     r5_legit, r5_unsafe = prompt_corpus.R5_LEGIT, prompt_corpus.R5_UNSAFE
-    monkeypatch.setattr(prompt_corpus, "R5_LEGIT", {})
-    monkeypatch.setattr(prompt_corpus, "R5_UNSAFE", {})
+    r6_legit, r6_unsafe = prompt_corpus.R6_LEGIT, prompt_corpus.R6_UNSAFE
+    for name in ("R5_LEGIT", "R5_UNSAFE", "R6_LEGIT", "R6_UNSAFE"):
+        monkeypatch.setattr(prompt_corpus, name, {})
     before = training_corpus(fills=2)
-    later = {t for fam in (r4_legit, r4_unsafe, r5_legit, r5_unsafe) for ts in fam.values() for t in ts}
+    later = {t for fam in (r4_legit, r4_unsafe, r5_legit, r5_unsafe, r6_legit, r6_unsafe) for ts in fam.values()
+             for t in ts}
     assert [p for p in full if p.template not in sense_templates | later][:len(before)] == before
 
 
-def test_fourth_and_fifth_round_families_come_last_with_harmless_twins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fourth_to_sixth_round_families_come_last_with_harmless_twins(monkeypatch: pytest.MonkeyPatch) -> None:
     from cosmos_lite.guardrail import prompt_corpus
 
     full = training_corpus(fills=2)
     r4_templates = {t for fam in (prompt_corpus.R4_LEGIT, prompt_corpus.R4_UNSAFE) for ts in fam.values() for t in ts}
     r5_templates = {t for fam in (prompt_corpus.R5_LEGIT, prompt_corpus.R5_UNSAFE) for ts in fam.values() for t in ts}
-    r5 = [p for p in full if p.template in r5_templates]
-    r4 = [p for p in full if p.template in r4_templates and p not in r5]
-    tail = full[len(full) - len(r4) - len(r5):]
-    assert r4 and r5 and tail == r4 + r5  # round four after the rest, round five after round four
+    r6_templates = {t for fam in (prompt_corpus.R6_LEGIT, prompt_corpus.R6_UNSAFE) for ts in fam.values() for t in ts}
+    r6 = [p for p in full if p.template in r6_templates]
+    r5 = [p for p in full if p.template in r5_templates and p not in r6]
+    r4 = [p for p in full if p.template in r4_templates and p not in r5 + r6]
+    tail = full[len(full) - len(r4) - len(r5) - len(r6):]
+    assert r4 and r5 and r6 and tail == r4 + r5 + r6  # each round after the one before, all after the rest
     assert {p.label for p in r4 if p.template in prompt_corpus.R4_LEGIT["r4_twin"]} == {"safe"}
     assert {p.label for p in r5 if p.template in prompt_corpus.R5_LEGIT["r5_twin"]} == {"safe"}
+    assert {p.label for p in r6 if p.template in prompt_corpus.R6_LEGIT["r6_twin"]} == {"safe"}
     assert {"vehicle_attack", "violence", "gore", "self_harm", "safe"} <= {p.label for p in r4}
     assert {"vehicle_attack", "violence", "safe"} <= {p.label for p in r5}
-    assert not any("{" in p.text for p in r4 + r5)  # nested slots are filled
-    monkeypatch.setattr(prompt_corpus, "R5_LEGIT", {})
-    monkeypatch.setattr(prompt_corpus, "R5_UNSAFE", {})
-    assert training_corpus(fills=2) == full[:len(full) - len(r5)]
+    assert {"vehicle_attack", "terrorism", "self_harm", "safe"} <= {p.label for p in r6}
+    assert not any("{" in p.text for p in r4 + r5 + r6)  # nested slots are filled
+    monkeypatch.setattr(prompt_corpus, "R6_LEGIT", {})
+    monkeypatch.setattr(prompt_corpus, "R6_UNSAFE", {})
+    assert training_corpus(fills=2) == full[:len(full) - len(r6)]
 
 
 def test_phonetic_respelling_is_seeded_and_keeps_the_sense() -> None:
