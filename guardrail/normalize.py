@@ -60,6 +60,23 @@ _SPACED_RUN = re.compile(
     rf"(?<!{_NOT_UNIT}){_UNIT}(?P<sep>[\s.\-_*·•~,/:;'+]{{1,3}}){_UNIT}(?:(?P=sep){_UNIT}){{1,}}(?!{_NOT_UNIT})"
 )
 _SEPARATORS = re.compile(r"[\s.\-_*·•~,/:;'+]+")
+# One mark inside a word where a letter was hidden or split off ("m~urder", "p*ople"): dropped, so the word is
+# whole again (or one letter short, which the speller reads); "-" stays, it joins real compounds ("tree-lined").
+_INNER_MARK = re.compile(r"(?<=[a-z])[~*](?=[a-z])")
+# A word broken by a hyphen and a space ("r- un do- wn"): a fragment of at most three letters, the hyphen right
+# after it, then the rest. Real hyphenated text has no space there, or a space before it too ("request - a").
+_BROKEN_WORD = re.compile(r"(?<![a-z0-9])([a-z]{1,3})- (?=[a-z])")
+# Chat spellings of function words and a few content words ("mow em dwn", "splat da ppl at the bustop", "bout 2"):
+# read as the words they stand for, whole words only, so the rules and the encoder see the plain sentence. None of
+# them is an English word a driving prompt uses in another sense ("u" is left alone: "u-turn").
+_CHAT = {"ppl": "people", "thru": "through", "ova": "over", "dem": "them", "thm": "them", "em": "them",
+         "dwn": "down", "doun": "down", "finna": "going to", "fnna": "going to", "gonna": "going to",
+         "tryna": "trying to", "teh": "the", "tha": "the", "da": "the", "dat": "that", "dis": "this", "wen": "when",
+         "cuz": "because", "skool": "school", "lil": "little", "bustop": "bus stop"}
+_CHAT_WORD = re.compile(r"(?<![\w'-])(" + "|".join(sorted(_CHAT, key=len, reverse=True)) + r")(?![\w'-])")
+_ABOUT_TO = re.compile(r"(?<![\w'-])bout (?:2|to)(?![\w'-])")
+# "me n my boys", between words of two letters or more: not "n." or "n-type", nor a spaced-out "l y n c h"
+_CHAT_AND = re.compile(r"(?<=[a-z]{2}) n (?=[a-z]{2})")
 # English one-letter words that can precede a spaced-out word ("a t o p l e s s").
 _ONE_LETTER_WORDS = ("a", "i")
 _WHITESPACE = re.compile(r"\s+")
@@ -82,13 +99,16 @@ class NormalizedText:
 
 
 def fold(text: str) -> str:
-    """NFKC, casefold, drop accents and invisible characters, map look-alikes."""
+    """NFKC, casefold, drop accents and invisible characters, map look-alikes, mend words broken by a mark, read
+    chat spellings."""
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text).casefold()
     # NFD splits accented letters so the combining marks can be dropped;
     # "kíll" and "k̶i̶l̶l̶" then read as "kill".
     text = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
     text = unicodedata.normalize("NFC", text).translate(_HOMOGLYPH_TABLE)
+    text = _BROKEN_WORD.sub(r"\1", _INNER_MARK.sub("", text))
+    text = _CHAT_WORD.sub(lambda m: _CHAT[m.group(1)], _ABOUT_TO.sub("about to", _CHAT_AND.sub(" and ", text)))
     return _WHITESPACE.sub(" ", text).strip()
 
 
