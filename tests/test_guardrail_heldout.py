@@ -86,27 +86,12 @@ def guard() -> PromptGuard:
 def test_frozen_suite_is_large_enough() -> None:
     cases = _suite().frozen_cases()
     assert sum(c.unsafe for c in cases) >= 150 and sum(not c.unsafe for c in cases) >= 150
-    fourth = _suite().frozen_cases(ROOT / "benchmarks" / "guardrail_heldout4.json")
-    assert sum(c.unsafe for c in fourth) >= 80 and sum(not c.unsafe for c in fourth) >= 120
-    assert {c.half for c in fourth} == {"frozen4"}
-    fifth = _suite().frozen_cases(ROOT / "benchmarks" / "guardrail_heldout5.json")
-    assert sum(c.unsafe for c in fifth) >= 100 and sum(not c.unsafe for c in fifth) >= 150
-    assert {c.half for c in fifth} == {"frozen5"}
-    sixth = _suite().frozen_cases(ROOT / "benchmarks" / "guardrail_heldout6.json")
-    assert sum(c.unsafe for c in sixth) >= 130 and sum(not c.unsafe for c in sixth) >= 220
-    assert {c.half for c in sixth} == {"frozen6"}
-    seventh = _suite().frozen_cases(ROOT / "benchmarks" / "guardrail_heldout7.json")
-    assert sum(c.unsafe for c in seventh) >= 200 and sum(not c.unsafe for c in seventh) >= 300
-    assert {c.half for c in seventh} == {"frozen7"}
-    eighth = _suite().frozen_cases(ROOT / "benchmarks" / "guardrail_heldout8.json")
-    assert sum(c.unsafe for c in eighth) >= 400 and sum(not c.unsafe for c in eighth) >= 490
-    assert {c.half for c in eighth} == {"frozen8"}
-    ninth = _suite().frozen_cases(ROOT / "benchmarks" / "guardrail_heldout9.json")
-    assert sum(c.unsafe for c in ninth) >= 400 and sum(not c.unsafe for c in ninth) >= 490
-    assert {c.half for c in ninth} == {"frozen9"}
-    tenth = _suite().frozen_cases(ROOT / "benchmarks" / "guardrail_heldout10.json")
-    assert sum(c.unsafe for c in tenth) >= 400 and sum(not c.unsafe for c in tenth) >= 500
-    assert {c.half for c in tenth} == {"frozen10"}
+    # suffix -> (unsafe, legitimate) prompts it holds at least
+    for suffix, (unsafe, legit) in {"4": (80, 120), "5": (100, 150), "6": (130, 220), "7": (200, 300),
+                                    "8": (400, 490), "9": (400, 490), "10": (400, 500)}.items():
+        suite = _suite().frozen_cases(ROOT / "benchmarks" / f"guardrail_heldout{suffix}.json")
+        assert sum(c.unsafe for c in suite) >= unsafe and sum(not c.unsafe for c in suite) >= legit, suffix
+        assert {c.half for c in suite} == {f"frozen{suffix}"}
 
 
 @pytest.mark.parametrize(("name", "unsafe_floor", "legit_floor"), SUITES)
