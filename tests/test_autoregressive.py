@@ -612,7 +612,7 @@ def test_training_task_runs_through_the_engine_and_exports_a_loadable_world_mode
     args = argparse.Namespace(resume=False, out=str(tmp_path / "run2"), recipe="cpu", preset="test", data="scenes",
                               tokenizer=str(tmp_path / "tok"), text_encoder=None, frames=9, size=(32, 48), fps=None,
                               val_clips=1, within_frame="causal", head=None, z_loss=0.0, context_noise=None,
-                              text_dropout=0.2, action_dropout=None)
+                              text_dropout=0.2, action_dropout=None, random_start=None, init_from=None)
     built = build_ar_run_config(args, {"steps": 2, "batch_size": None})
     assert (built.preset, built.within_frame, built.head, built.train.steps, built.loss.z_loss,
             built.loss.text_dropout, built.data.frames) == ("test", "causal", "factorized", 2, 0.0, 0.2, 9)
@@ -620,6 +620,21 @@ def test_training_task_runs_through_the_engine_and_exports_a_loadable_world_mode
                                                         "frames": None, "preset": None, "within_frame": None,
                                                         "z_loss": None, "text_dropout": None}), {})
     assert resumed == run
+
+    # --init-from: the transformer starts from a world model's AR weights (training adds up across runs)
+    started = ARTask(dataclasses.replace(run, init_from=str(result.final_dir))).build_modules()["model"]
+    want = WorldModel.from_pretrained(result.final_dir, guardrail=None).generator().model.state_dict()
+    assert all(torch.equal(v, want[k]) for k, v in started.state_dict().items())
+    assert not all(torch.equal(v, want[k]) for k, v in ARTask(run).build_modules()["model"].state_dict().items())
+    torch.manual_seed(3)
+    VideoTokenizer(TOK_PRESETS["tiny-dv"]).save_pretrained(tmp_path / "other-tok")
+    with pytest.raises(ValueError, match="another tokenizer"):
+        ARTask(dataclasses.replace(run, init_from=str(result.final_dir),
+                                   data=dataclasses.replace(run.data, tokenizer=str(tmp_path / "other-tok"))))
+    with pytest.raises(ValueError, match="not the 'test' preset with within_frame='causal'"):
+        ARTask(dataclasses.replace(run, init_from=str(result.final_dir), within_frame="causal"))
+    with pytest.raises(ValueError, match="--init-from starts a run"):
+        build_ar_run_config(argparse.Namespace(**{**vars(args), "resume": True, "init_from": "bundled"}), {})
 
 
 def test_training_on_a_tokenize_directory_of_ids(tmp_path):
@@ -663,6 +678,30 @@ def test_training_on_a_tokenize_directory_of_ids(tmp_path):
     with pytest.raises(ValueError, match="cannot cut 7-frame clips"):
         ShardStream(tmp_path / "ids", "ids", 0, 0, 2, frames=7)
 
+    # random_start: windows from any latent frame, ids and (pooled) actions exactly those of the window
+    from cosmos_lite.generators.conditioning import pool_actions
+    from cosmos_lite.data.shards import TokenShards
+
+    shards = TokenShards(tmp_path / "ids")
+    fixed = ShardStream(tmp_path / "ids", "ids", 0, 0, 2, frames=5)
+    moving = ShardStream(tmp_path / "ids", "ids", 0, 0, 2, frames=5, random_start=True)
+    starts = set()
+    for n in range(12):
+        a, b = fixed.sample(n), moving.sample(n)
+        full = next(r for r in (shards[i] for i in range(len(shards))) if torch.equal(r["ids"][:2], a["ids"]))
+        o = next(o for o in range(2) if torch.equal(full["ids"][o:o + 2], b["ids"]))
+        starts.add(o)
+        assert b["actions"].shape == (5, 2) and b["caption"] == full["caption"]
+        pooled = pool_actions(full["actions"][None], 4)[0]  # [3, A]: the stored clip's latent frames
+        assert torch.allclose(pool_actions(b["actions"][None], 4)[0], pooled[o:o + 2])
+    assert starts == {0, 1}  # without random_start every window starts at 0 (the loop above found it)
+    with pytest.raises(ValueError, match="random_start must be true or false"):
+        ShardStream(tmp_path / "ids", "ids", 0, 0, 2, frames=5, random_start="yes")
+    with pytest.raises(ValueError, match="random_start cuts windows"):
+        TokenDataConfig(source="scenes", random_start=True)
+    assert ARTask(dataclasses.replace(run, data=dataclasses.replace(data, frames=5, random_start=True))) \
+        .train_stream(0, 2, 0, 1).random_start
+
 
 def test_cli_train_autoregressive_then_generate_with_it(tmp_path, capsys):
     """`cosmos-lite train autoregressive` -> RUN/final -> `cosmos-lite generate --generator autoregressive`."""
@@ -686,6 +725,21 @@ def test_cli_train_autoregressive_then_generate_with_it(tmp_path, capsys):
     capsys.readouterr()
     assert main([*argv, "--steps", "3"]) == 2  # a diffusion knob given to the autoregressive generator
     assert "--steps does not apply to the autoregressive generator" in capsys.readouterr().err
+
+    # --init-from starts a second run from the first one's weights; --random-start needs tokenized clips
+    common = ["--data", "scenes", "--preset", "test", "--tokenizer", str(tmp_path / "tok"), "--frames", "9",
+              "--size", "32x48", "--steps", "1", "--batch-size", "2", "--val-clips", "1", "--workers", "0",
+              "--warmup-steps", "1", "--lr", "1e-9", "--no-progress"]
+    assert main(["train", "autoregressive", "--out", str(tmp_path / "run2"), "--init-from", str(final), *common]) == 0
+    from safetensors.torch import load_file
+
+    first, second = (load_file(str(d / "final" / "autoregressive" / "model.safetensors"))
+                     for d in (tmp_path / "run", tmp_path / "run2"))
+    # a 1e-9 step from the first run's weights (a fresh start would differ by whole init scales)
+    assert all(torch.allclose(first[k].float(), second[k].float(), atol=1e-6) for k in first)
+    capsys.readouterr()
+    assert main(["train", "autoregressive", "--out", str(tmp_path / "run3"), "--random-start", *common]) == 2
+    assert "random_start cuts windows out of longer tokenized clips" in capsys.readouterr().err
 
 
 def test_progress_total_counts_only_the_frames_after_the_context():

@@ -96,6 +96,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--text-encoder", default=None,
                    help="transformers encoder name or path for captions (default: bundled all-MiniLM-L6-v2)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in --out")
+    p.add_argument("--init-from", default=None, metavar="WORLD_MODEL",
+                   help="start the transformer from this world model's autoregressive generator ('bundled' = the "
+                        "package's): training adds up across runs")
     p.add_argument("--within-frame", choices=("bidirectional", "causal"), default=None,
                    help="bidirectional: MaskGIT parallel decoding of a frame's ids; causal: raster order")
     p.add_argument("--head", choices=("factorized", "joint"), default=None,
@@ -106,6 +109,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     g.add_argument("--size", type=size_hw, help="HxW of the video behind the ids")
     g.add_argument("--fps", type=positive_float)
     g.add_argument("--val-clips", type=positive_int)
+    g.add_argument("--random-start", action="store_true", default=None,
+                   help="cut --frames clips from a random latent frame of longer tokenized clips (the windows a "
+                        "sliding rollout sees after its first), not only from their start")
     g = p.add_argument_group("loss")
     g.add_argument("--z-loss", type=float, help="z-loss weight (default 1e-4)")
     g.add_argument("--context-noise", type=float, help="share of context ids replaced at random (against drift)")

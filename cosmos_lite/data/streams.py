@@ -228,16 +228,35 @@ def scene_clips(split: str, n: int, frames: int, size: tuple[int, int], fps: flo
 _KIND = {"latents": ("continuous latents", "continuous"), "ids": ("FSQ token ids", "discrete (FSQ)")}
 
 
+def window_actions(actions: torch.Tensor, first: int, latent_frames: int, t: int) -> torch.Tensor:
+    """Per-video-frame actions ``[1 + K*t, A]`` of a clip -> those of its latent frames ``first ..
+    first + latent_frames - 1``, laid out as a clip of ``1 + (latent_frames - 1)*t`` frames, so that
+    ``pool_actions`` gives exactly those latent frames' actions.
+
+    Latent frame 0 of a clip stands for video frame 0 alone, latent frame j >= 1 for frames
+    ``1 + (j-1)*t .. j*t``. A window that starts at latent frame ``first >= 1`` (what a sliding
+    rollout's window holds) takes that group's mean as its frame-0 action, then the frames of the
+    later groups. An empty ``[T, 0]`` (no actions) stays empty."""
+    if first == 0:
+        return actions[:1 + (latent_frames - 1) * t]
+    head = actions[1 + (first - 1) * t:first * t + 1].mean(0, keepdim=True)  # [1, A]: group `first`
+    return torch.cat([head, actions[first * t + 1:(first + latent_frames - 1) * t + 1]])
+
+
 class ShardStream(_PositionStream):
     """Endless random clips of a ``cosmos-lite tokenize`` directory holding ``key`` ("latents" for
     the diffusion model, "ids" for the autoregressive one); global sample n is fixed by (seed, n)."""
 
     def __init__(self, root: str | Path, key: str, seed: int, start: int, batch_size: int, rank: int = 0,
-                 world_size: int = 1, frames: int | None = None):
+                 world_size: int = 1, frames: int | None = None, random_start: bool = False):
         from cosmos_lite.data.shards import TokenShards
 
         super().__init__(seed, start, batch_size, rank, world_size)
-        # frames: cut longer clips to their first `frames` video frames (see sample)
+        # frames: cut longer clips to `frames` video frames, from their start or (random_start) from a
+        # random latent frame (see sample)
+        if not isinstance(random_start, bool):
+            raise ValueError(f"random_start must be true or false, got {random_start!r}")
+        self.random_start = random_start
         self.shards = TokenShards(root)
         opts, t = self.shards.job["options"], self.shards.job["tokenizer"]["config"]["temporal_compression"]
         self.frames = opts["clip_frames"] if frames is None else frames
@@ -245,6 +264,8 @@ class ShardStream(_PositionStream):
             raise ValueError(f"{root} holds {opts['clip_frames']}-frame clips: cannot cut {self.frames}-frame clips "
                              f"from them (1 + k*{t} frames, at most {opts['clip_frames']})")
         self.latent_frames = 1 + (self.frames - 1) // t
+        self.temporal_compression = t
+        self.clip_latents = 1 + (opts["clip_frames"] - 1) // t
         if key not in _KIND:
             raise ValueError(f"key must be one of {sorted(_KIND)}, got {key!r}")
         self.key = key
@@ -255,13 +276,15 @@ class ShardStream(_PositionStream):
             raise ValueError(f"{root} holds no clips")
 
     def sample(self, index: int) -> dict:
-        i = int(_sample_rng(self.seed, index).integers(len(self.shards)))
+        rng = _sample_rng(self.seed, index)
+        i = int(rng.integers(len(self.shards)))
         row = self.shards[i]
         # the tokenizer is causal in time: the first 1 + k latent frames of a clip are exactly the
         # encoding of its first 1 + k*t video frames, so a long clip's start is a shorter clip
-        x = row[self.key][..., :self.latent_frames, :, :]  # latents [C, T, h, w] / ids [T, h, w]
+        o = int(rng.integers(self.clip_latents - self.latent_frames + 1)) if self.random_start else 0
+        x = row[self.key][..., o:o + self.latent_frames, :, :]  # latents [C, T, h, w] / ids [T, h, w]
         return {self.key: x.float() if self.key == "latents" else x, "caption": row["caption"],
-                "actions": row["actions"][:self.frames]}
+                "actions": window_actions(row["actions"], o, self.latent_frames, self.temporal_compression)}
 
 
 class EncodedSceneStream(_PositionStream):

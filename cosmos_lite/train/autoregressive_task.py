@@ -41,7 +41,7 @@ from cosmos_lite.generators.conditioning import Conditioning, TextEncoder, pool_
 from cosmos_lite.tokenizer import VideoTokenizer
 
 from .config import TrainConfig, _reject_unknown, _sub, _updated
-from .diffusion_task import check_shards_match, scene_sample
+from .diffusion_task import check_shards_match, initial_generator, scene_sample
 from .engine import StepOutput
 
 # --------------------------------------------------------------------------- run config
@@ -58,8 +58,17 @@ class TokenDataConfig:
     size: tuple[int, int] = (64, 96)  # (H, W) of the video the ids come from
     fps: float = 10.0
     val_clips: int = 8  # scenes val split, encoded once
+    # cut each clip from a random latent frame of the longer tokenized clips, not only from their
+    # start: after the first window a sliding rollout's window begins mid-clip, at a latent frame
+    # that stands for a group of video frames, never the single first frame of a clip
+    random_start: bool = False
 
     def __post_init__(self) -> None:
+        if not isinstance(self.random_start, bool):
+            raise ValueError(f"random_start must be true or false, got {self.random_start!r}")
+        if self.random_start and self.source == "scenes":
+            raise ValueError("random_start cuts windows out of longer tokenized clips: give a cosmos-lite tokenize "
+                             "directory whose clips are longer than frames, not 'scenes'")
         if not isinstance(self.frames, int) or self.frames < 2:
             raise ValueError(f"frames must be an integer >= 2 (a clip of at least two latent frames), "
                              f"got {self.frames!r}")
@@ -97,6 +106,9 @@ class ARRunConfig:
     train: TrainConfig = field(default_factory=TrainConfig)
     data: TokenDataConfig = field(default_factory=TokenDataConfig)
     loss: ARLossConfig = field(default_factory=ARLossConfig)
+    # A world model directory ("bundled": the package's default) whose autoregressive generator's
+    # transformer starts this run, so training adds up across runs. None = random init.
+    init_from: str | None = None
 
     def __post_init__(self) -> None:
         if self.within_frame not in ("bidirectional", "causal"):
@@ -116,15 +128,16 @@ class ARRunConfig:
         _reject_unknown(cls, d, "ARRunConfig")
         return cls(preset=d.get("preset", cls.preset), within_frame=d.get("within_frame", cls.within_frame),
                    head=d.get("head", cls.head), train=_sub(TrainConfig, d.get("train", {})),
-                   data=_sub(TokenDataConfig, d.get("data", {})), loss=_sub(ARLossConfig, d.get("loss", {})))
+                   data=_sub(TokenDataConfig, d.get("data", {})), loss=_sub(ARLossConfig, d.get("loss", {})),
+                   init_from=d.get("init_from"))
 
     def with_overrides(self, train: dict[str, Any], data: dict[str, Any], loss: dict[str, Any],
                        preset: str | None = None, within_frame: str | None = None,
-                       head: str | None = None) -> "ARRunConfig":
+                       head: str | None = None, init_from: str | None = None) -> "ARRunConfig":
         """A copy with the given (already typed) fields replaced; ``None`` values are ignored."""
         return replace(self, preset=preset or self.preset, within_frame=within_frame or self.within_frame,
                        head=head or self.head, train=_updated(self.train, train), data=_updated(self.data, data),
-                       loss=_updated(self.loss, loss))
+                       loss=_updated(self.loss, loss), init_from=init_from or self.init_from)
 
 
 # CPU: the "small" transformer on 17x64x96 clips of the DV4x8x8 default-dv (5 latent frames of 8 x 12
@@ -162,11 +175,13 @@ def build_ar_run_config(args: argparse.Namespace, train: dict[str, Any]) -> ARRu
     """The run config of ``cosmos-lite train autoregressive``: the recipe (or, with ``--resume``, the
     checkpoint's config) plus the flags. ``train`` holds the shared training flags
     (``cosmos_lite.cli.train._train_overrides(args)``); ``args`` carries what
-    ``build_diffusion_run_config`` reads (``out, resume, recipe, preset, data, tokenizer,
-    text_encoder, frames, size, fps, val_clips``) plus ``within_frame``, ``head``, ``z_loss``,
-    ``context_noise``, ``text_dropout`` and ``action_dropout``; None keeps the base value."""
+    ``build_diffusion_run_config`` reads (``out, resume, init_from, recipe, preset, data, tokenizer,
+    text_encoder, frames, size, fps, val_clips``) plus ``random_start``, ``within_frame``, ``head``,
+    ``z_loss``, ``context_noise``, ``text_dropout`` and ``action_dropout``; None keeps the base value."""
     from .engine import resume_config
 
+    if args.init_from and args.resume:
+        raise ValueError("--init-from starts a run; --resume continues one from its checkpoint")
     if args.resume:
         base = ARRunConfig.from_dict(resume_config(args.out))
     else:
@@ -175,10 +190,12 @@ def build_ar_run_config(args: argparse.Namespace, train: dict[str, Any]) -> ARRu
                              "'scenes')")
         base = ar_recipe(args.recipe)
     data = {"source": args.data, "tokenizer": args.tokenizer, "text_encoder": args.text_encoder,
-            "frames": args.frames, "size": args.size, "fps": args.fps, "val_clips": args.val_clips}
+            "frames": args.frames, "size": args.size, "fps": args.fps, "val_clips": args.val_clips,
+            "random_start": args.random_start}
     loss = {"z_loss": args.z_loss, "context_noise": args.context_noise, "text_dropout": args.text_dropout,
             "action_dropout": args.action_dropout}
-    return base.with_overrides(train, data, loss, preset=args.preset, within_frame=args.within_frame, head=args.head)
+    return base.with_overrides(train, data, loss, preset=args.preset, within_frame=args.within_frame, head=args.head,
+                               init_from=args.init_from)
 
 
 # --------------------------------------------------------------------------- data
@@ -228,6 +245,12 @@ class ARTask:
         if self.text.dim != self.model_config.text_dim:
             raise ValueError(f"the text encoder gives {self.text.dim}-wide embeddings, preset {run.preset!r} "
                              f"takes {self.model_config.text_dim}")
+        self.start = None
+        if run.init_from is not None:
+            self.start = initial_generator(run.init_from, "autoregressive", self.tokenizer, run.data.tokenizer).model
+            if self.start.config != self.model_config:
+                raise ValueError(f"--init-from {run.init_from}: its transformer is not the {run.preset!r} preset with "
+                                 f"within_frame={run.within_frame!r}, head={run.head!r} and the tokenizer's FSQ levels")
         self._val: list[dict[str, Any]] | None = None
 
     @property
@@ -236,7 +259,10 @@ class ARTask:
         return self.run.within_frame == "causal"
 
     def build_modules(self) -> dict[str, nn.Module]:
-        return {"model": ARTransformer(self.model_config)}
+        model = ARTransformer(self.model_config)
+        if self.start is not None:
+            model.load_state_dict(self.start.state_dict(), strict=True)
+        return {"model": model}
 
     def learning_rates(self, base_lr: float) -> dict[str, float]:
         return {"model": base_lr}
@@ -246,7 +272,8 @@ class ARTask:
         if d.source == "scenes":
             return EncodedSceneStream(partial(load_discrete_tokenizer, d.tokenizer), encode_ids, "ids", d.frames, d.size, d.fps, seed,
                                       start, batch_size, rank, world_size)
-        return ShardStream(d.source, "ids", seed, start, batch_size, rank, world_size, frames=d.frames)
+        return ShardStream(d.source, "ids", seed, start, batch_size, rank, world_size, frames=d.frames,
+                           random_start=d.random_start)
 
     def conditioning(self, captions: list[str], actions: torch.Tensor, device: torch.device,
                      keep_text: torch.Tensor | None = None, keep_actions: torch.Tensor | None = None) -> Conditioning:

@@ -43,24 +43,32 @@ def load_continuous_tokenizer(name_or_dir: str) -> VideoTokenizer:
     return tok.eval()
 
 
-def initial_dit(world_model: str, run: DiffusionRunConfig) -> DiT:
-    """The diffusion DiT of ``world_model`` ("bundled" or a directory), checked to fit ``run``: same
-    preset and the tokenizer the run trains on (the latent space the DiT learned)."""
+def initial_generator(world_model: str, kind: str, tokenizer: VideoTokenizer, tokenizer_name: str):
+    """The first ``kind`` generator of ``world_model`` ("bundled" or a directory), checked to have been
+    trained on ``tokenizer``'s encoder (the latents or ids it learned); ``--init-from`` of both
+    world-model trainings."""
     from cosmos_lite.world import WorldModel
 
     wm = WorldModel.from_pretrained(None if world_model == "bundled" else world_model, guardrail=None)
-    names = [s.name for s in wm.config.generators if s.kind == "diffusion"]
+    names = [s.name for s in wm.config.generators if s.kind == kind]
     if not names:
-        raise ValueError(f"--init-from {world_model}: no diffusion generator in it")
+        raise ValueError(f"--init-from {world_model}: no {kind} generator in it")
     gen, tok = wm.generator(names[0]), wm.tokenizers[names[0]]
-    if gen.dit.config != PRESETS[run.preset]:
+    a, b = tokenizer.encoder.state_dict(), tok.encoder.state_dict()
+    if tokenizer.config != tok.config or any(not torch.equal(a[k].float(), b[k].float()) for k in a):
+        raise ValueError(f"--init-from {world_model}: its {kind} generator was trained on another tokenizer's "
+                         f"encoding than {tokenizer_name!r}")
+    return gen
+
+
+def initial_dit(world_model: str, run: DiffusionRunConfig) -> DiT:
+    """The diffusion DiT of ``world_model``, checked to fit ``run``: same preset and the tokenizer the
+    run trains on."""
+    dit = initial_generator(world_model, "diffusion", load_continuous_tokenizer(run.data.tokenizer),
+                            run.data.tokenizer).dit
+    if dit.config != PRESETS[run.preset]:
         raise ValueError(f"--init-from {world_model}: its DiT is not the {run.preset!r} preset; pass --preset to match")
-    own = load_continuous_tokenizer(run.data.tokenizer)
-    a, b = own.encoder.state_dict(), tok.encoder.state_dict()
-    if own.config != tok.config or any(not torch.equal(a[k].float(), b[k].float()) for k in a):
-        raise ValueError(f"--init-from {world_model}: its DiT was trained on another tokenizer's latents than "
-                         f"{run.data.tokenizer!r}")
-    return gen.dit
+    return dit
 
 
 def scene_sample(seed: int, split: str, frames: int, size: tuple[int, int], fps: float) -> dict[str, Any]:
