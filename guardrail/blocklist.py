@@ -167,9 +167,11 @@ class Blocklist:
         self._categories = tuple(_compile(c, compiler) for c in policy.categories)
         self._speller = None
         if policy.spelling.lexicons or policy.spelling.words:
-            from .spelling import Speller, lexicon_forms, lexicon_words
+            from .spelling import Speller, encoder_words, lexicon_forms, lexicon_words, policy_words
 
-            self._speller = Speller(lexicon_forms(policy), policy.spelling.exceptions, lexicon_words(policy))
+            forms = lexicon_forms(policy)
+            self._speller = Speller(forms, policy.spelling.exceptions, lexicon_words(policy),
+                                    vocabulary=encoder_words(), keep=policy_words(policy) - forms)
         self._negative = tuple(c for c in self._categories if c.name in policy.negative_categories)
 
     def mask_allowed(self, text: str) -> str:

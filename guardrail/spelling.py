@@ -15,6 +15,11 @@ same consonants with every vowel dropped ("mrdr", "strngld"). The first letter m
 rarely mistype it, and most real words one edit from a lexicon word differ there ("shoot" /
 "shout" differ later, "hill" / "kill" first).
 
+A misspelling is read as a lexicon form only when no word of the encoder's vocabulary is nearer to it
+("headlites" is one edit from "headlines", two from "headless": left alone); a word the policy itself
+writes in any term ("splat") is never respelled, and a three-letter word without vowels ("pls") is not read
+as a skeleton.
+
 A real word is never respelled, however close ("shout", "stable", "skill", "diver", "sheet"): the
 policy's ``exceptions`` list every word of a reference vocabulary that the rule above would
 respell. It is built, not picked: ``build_exceptions`` runs the matcher over the whole words of
@@ -137,10 +142,19 @@ class Speller:
     a prompt costs a dict lookup per word after the first time.
     """
 
-    def __init__(self, forms: Iterable[str], exceptions: Iterable[str] = (), written: Iterable[str] = ()) -> None:
+    def __init__(self, forms: Iterable[str], exceptions: Iterable[str] = (), written: Iterable[str] = (),
+                 vocabulary: Iterable[str] = (), keep: Iterable[str] = ()) -> None:
         self.forms = frozenset(f for f in forms if len(f) >= MIN_WORD and f.isalpha())
         self.written = frozenset(written)
-        self.exceptions = frozenset(exceptions)
+        # ``keep``: words the policy writes in its other terms ("splat" of a euphemism): read as written
+        self.exceptions = frozenset(exceptions) | frozenset(keep)
+        # ``vocabulary``: real words; a misspelling nearer to one of them than to the lexicon form is that
+        # word's misspelling, not the form's ("headlites" is "headlines" at one edit, "headless" at two)
+        self._vocabulary: dict[tuple[str, int], list[str]] = {}
+        for word in sorted(set(vocabulary) - self.forms):
+            if len(word) >= MIN_WORD and word.isalpha():
+                key = squash(word)
+                self._vocabulary.setdefault((key[0], len(key)), []).append(key)
         self._index: dict[str, list[str]] = {}
         self._skeletons: dict[str, str] = {}
         # sorted, so that ties between two forms resolve the same way on every run
@@ -185,10 +199,21 @@ class Speller:
                 if best is None or rank < best:
                     best = rank
         if best is not None:
+            if best[0] > 0 and self._nearer_real_word(key, best[0]):
+                return None
             return best[-1]
-        if not _VOWELS.search(word):  # every vowel dropped: "mrdr", "strngld"
+        # every vowel dropped: "mrdr", "strngld"; not a three-letter chat word ("pls", "thx")
+        if not _VOWELS.search(word) and len(word) > MIN_WORD:
             return self._skeletons.get(skeleton(word))
         return None
+
+    def _nearer_real_word(self, key: str, distance: int) -> bool:
+        """Whether a word of the vocabulary is fewer than ``distance`` edits from ``key`` (squashed)."""
+        for length in range(len(key) - distance + 1, len(key) + distance):
+            for real in self._vocabulary.get((key[0], length), ()):
+                if edit_distance(key, real, distance - 1) < distance:
+                    return True
+        return False
 
     def respell(self, text: str) -> str:
         """``text`` (normalised, lower case) with each misspelled lexicon word replaced by its form."""
@@ -242,6 +267,31 @@ def _lexicon_forms(policy) -> tuple[frozenset[str], frozenset[str]]:
         pattern = re.compile(word_pattern(word))
         forms |= {f for f in inflections(stem) if pattern.fullmatch(f)}
     return frozenset(forms), frozenset(written)
+
+
+@functools.lru_cache(maxsize=1)
+def encoder_words() -> frozenset[str]:
+    """The whole lower-case words of the bundled text encoder's vocabulary (empty when it is not installed)."""
+    try:
+        from cosmos_lite.pretrained import minilm_path
+
+        vocab = (minilm_path() / "vocab.txt").read_text(encoding="utf-8").split()
+    except Exception:  # noqa: BLE001 - no encoder: the speller works without the nearer-word check
+        return frozenset()
+    return frozenset(t for t in vocab if t.isalpha() and t.islower() and len(t) >= MIN_WORD)
+
+
+def policy_words(policy) -> frozenset[str]:
+    """Every single word the policy's lexicons and category terms write (stems of ``*`` and ``=`` terms)."""
+    terms = [t for _, lex in policy.lexicons for t in lex]
+    terms += [t for c in policy.categories for t in (*c.words, *c.phrases)]
+    out = set()
+    for term in terms:
+        for word in re.split(r"[\s\-]+", term.casefold().lstrip("^")):
+            stem = word.rstrip("*=")
+            if stem and not stem.startswith("@") and stem.isalpha() and len(stem) >= MIN_WORD:
+                out.add(stem)
+    return frozenset(out)
 
 
 def reference_words(scene_seeds: int = 200) -> set[str]:

@@ -284,28 +284,31 @@ def test_sense_families_are_drawn_last_and_leave_the_other_draws_alone(monkeypat
     r5_legit, r5_unsafe = prompt_corpus.R5_LEGIT, prompt_corpus.R5_UNSAFE
     r6_legit, r6_unsafe = prompt_corpus.R6_LEGIT, prompt_corpus.R6_UNSAFE
     r7_legit, r7_unsafe = prompt_corpus.R7_LEGIT, prompt_corpus.R7_UNSAFE
-    for name in ("R5_LEGIT", "R5_UNSAFE", "R6_LEGIT", "R6_UNSAFE", "R7_LEGIT", "R7_UNSAFE"):
+    r8_legit, r8_unsafe = prompt_corpus.R8_LEGIT, prompt_corpus.R8_UNSAFE
+    for name in ("R5_LEGIT", "R5_UNSAFE", "R6_LEGIT", "R6_UNSAFE", "R7_LEGIT", "R7_UNSAFE", "R8_LEGIT", "R8_UNSAFE"):
         monkeypatch.setattr(prompt_corpus, name, {})
     before = training_corpus(fills=2)
-    later = {t for fam in (r4_legit, r4_unsafe, r5_legit, r5_unsafe, r6_legit, r6_unsafe, r7_legit, r7_unsafe)
+    later = {t for fam in (r4_legit, r4_unsafe, r5_legit, r5_unsafe, r6_legit, r6_unsafe, r7_legit, r7_unsafe,
+                           r8_legit, r8_unsafe)
              for ts in fam.values() for t in ts}
     assert [p for p in full if p.template not in sense_templates | later][:len(before)] == before
 
 
-def test_fourth_to_seventh_round_families_come_last_with_harmless_twins(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_fourth_to_eighth_round_families_come_last_with_harmless_twins(monkeypatch: pytest.MonkeyPatch) -> None:
     from cosmos_lite.guardrail import prompt_corpus
 
     full = training_corpus(fills=2)
     rounds = [(prompt_corpus.R4_LEGIT, prompt_corpus.R4_UNSAFE), (prompt_corpus.R5_LEGIT, prompt_corpus.R5_UNSAFE),
-              (prompt_corpus.R6_LEGIT, prompt_corpus.R6_UNSAFE), (prompt_corpus.R7_LEGIT, prompt_corpus.R7_UNSAFE)]
+              (prompt_corpus.R6_LEGIT, prompt_corpus.R6_UNSAFE), (prompt_corpus.R7_LEGIT, prompt_corpus.R7_UNSAFE),
+              (prompt_corpus.R8_LEGIT, prompt_corpus.R8_UNSAFE)]
     templates = [{t for fam in r for ts in fam.values() for t in ts} for r in rounds]
     drawn: list[list] = []
     for tpl in reversed(templates):  # a prompt drawn by a later round belongs to it (the slots overlap)
         taken = {id(p) for d in drawn for p in d}
         drawn.insert(0, [p for p in full if p.template in tpl and id(p) not in taken])
-    r4, r5, r6, r7 = drawn
+    r4, r5, r6, r7, r8 = drawn
     tail = full[len(full) - sum(map(len, drawn)):]
-    assert all(drawn) and tail == r4 + r5 + r6 + r7  # each round after the one before, all after the rest
+    assert all(drawn) and tail == r4 + r5 + r6 + r7 + r8  # each round after the one before, all after the rest
     for (legit, _), d in zip(rounds, drawn):
         twin = next(iter(legit))
         assert {p.label for p in d if p.template in legit[twin]} == {"safe"}
@@ -313,13 +316,20 @@ def test_fourth_to_seventh_round_families_come_last_with_harmless_twins(monkeypa
     assert {"vehicle_attack", "violence", "safe"} <= {p.label for p in r5}
     assert {"vehicle_attack", "terrorism", "self_harm", "safe"} <= {p.label for p in r6}
     assert {"vehicle_attack", "violence", "self_harm", "safe"} <= {p.label for p in r7}
-    assert not any("{" in p.text for p in r4 + r5 + r6 + r7)  # nested slots are filled
+    assert {"vehicle_attack", "violence", "terrorism", "gore", "safe"} <= {p.label for p in r8}
+    assert not any("{" in p.text for p in r4 + r5 + r6 + r7 + r8)  # nested slots are filled
     # the seventh family pairs every unsafe template with a twin in the same frame slots, about as many of each
     r7_safe = sum(p.label == "safe" for p in r7)
     assert 0.8 < r7_safe / (len(r7) - r7_safe) < 1.25
+    # the eighth family likewise, and dropping it leaves every earlier draw as it was
+    r8_safe = sum(p.label == "safe" for p in r8)
+    assert 0.8 < r8_safe / (len(r8) - r8_safe) < 1.25
+    monkeypatch.setattr(prompt_corpus, "R8_LEGIT", {})
+    monkeypatch.setattr(prompt_corpus, "R8_UNSAFE", {})
+    assert training_corpus(fills=2) == full[:len(full) - len(r8)]
     monkeypatch.setattr(prompt_corpus, "R7_LEGIT", {})
     monkeypatch.setattr(prompt_corpus, "R7_UNSAFE", {})
-    assert training_corpus(fills=2) == full[:len(full) - len(r7)]
+    assert training_corpus(fills=2) == full[:len(full) - len(r7) - len(r8)]
 
 
 def test_slang_respelling_is_seeded_and_whole_word() -> None:
