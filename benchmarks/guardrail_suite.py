@@ -56,7 +56,12 @@ author; it was then development data for the seventh round (deliberate animal cr
 getaway questions, sabotage, self-harm frames, and a training family of request frames with harmless twins), with
 heldout7 and heldout8. ``guardrail_heldout10.json`` (``frozen10``: 404 unsafe, 506 legitimate prompts in 29
 categories, 59 % from a seeded sentence grammar, 41 % hand-written) was written before the seventh round by a
-new author who read neither the policy nor the earlier suites, and never shown to that round's author.
+new author who read neither the policy nor the earlier suites, and never shown to that round's author; it was
+then development data for the eighth round, with heldout6-9. ``guardrail_heldout11.json`` (``frozen11``: 432
+unsafe, 526 legitimate prompts in 29 categories, half from a seeded generator of several constructions:
+multi-sentence briefs, a target and an intent in separate sentences, conversation follow-ups, step lists,
+purpose wrappers, nominalised forms, other languages, surface obfuscation; half hand-written) was written before
+the eighth round the same blind way.
 ``--export-training DIR``
 writes the classifier's extra training data (dev and held-out sets) and
 calibration prompts (legitimate prompts of the fresh and final sets).
@@ -95,12 +100,12 @@ FRESH, FINAL = "fresh", "final"
 # frozen4 for issue 16 (item 3) before the guard was changed for it, frozen5 before its second round
 # (fine-tuned encoder top), frozen6 before its third round (word-sense rules for the violence lexicon), frozen7
 # before its fourth round (unsafe recall: euphemisms, misspellings, attacks without the usual verbs), frozen8
-# before its fifth round, frozen9 before its sixth and frozen10 before its seventh, each by an author who did not
-# read the policy (never shown to that round's author).
+# before its fifth round, frozen9 before its sixth, frozen10 before its seventh and frozen11 before its eighth, each
+# by an author who did not read the policy (never shown to that round's author).
 FROZEN_FILES = {name: Path(__file__).resolve().parent / f"guardrail_heldout{suffix}.json"
                 for name, suffix in (("frozen", ""), ("frozen2", "2"), ("frozen3", "3"), ("frozen4", "4"),
                                      ("frozen5", "5"), ("frozen6", "6"), ("frozen7", "7"), ("frozen8", "8"),
-                                     ("frozen9", "9"), ("frozen10", "10"))}
+                                     ("frozen9", "9"), ("frozen10", "10"), ("frozen11", "11"))}
 FROZEN, FROZEN_PATH = "frozen", FROZEN_FILES["frozen"]
 SETS = HALVES + (FRESH, FINAL, *FROZEN_FILES)
 SIMULATOR = "simulator"
