@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import re
+
 import numpy as np
 
 from .blocklist import BlocklistHit, compiled_blocklist
@@ -19,6 +21,16 @@ from .text_encoder import Encoded, MiniLMEmbedder, TextEmbedder
 if TYPE_CHECKING:  # torch is imported only when the classifier is first used
     from .prompt_classifier import ClassifierScore, PromptClassifier
     from .tuned_classifier import TunedTopClassifier
+
+# A negative-prompt list pasted into the prompt ("... --neg gore, deformed", "Negative prompt: lifeless faces"). The
+# model is conditioned on the whole prompt, so the list is checked as what to show; a blocked verdict says where
+# such a list belongs (the negative prompt, which gets the light check).
+_INLINE_NEGATIVE = re.compile(r"(?:^|[\s.;,(])(?:--\s?neg(?:ative)?\b|neg(?:ative)?s?(?:\s+prompts?)?\s*[:=])",
+                              re.IGNORECASE)
+INLINE_NEGATIVE_HINT = ("prompt: it holds a negative-prompt list, and the model reads all of the prompt as what to "
+                        "show; give what to avoid as the negative prompt (negative_prompt=, --negative-prompt), "
+                        "which gets the light check")
+
 
 @dataclass(frozen=True)
 class PromptVerdict:
@@ -224,18 +236,26 @@ class PromptGuard:
     def check(self, prompt: str) -> PromptVerdict:
         """Blocklist first (cheap), then the semantic stage, then the classifiers; any block stops.
 
-        Fails closed: if a classifier cannot be loaded or run, the prompt is blocked.
+        Fails closed: if a classifier cannot be loaded or run, the prompt is blocked. A blocked prompt
+        that holds a pasted negative-prompt list ("--neg gore") says so in its reasons.
         """
         verdict = self.check_blocklist(prompt)
         if not verdict.blocked:
             verdict = self.check_semantic(prompt)
-        if verdict.blocked:
-            return verdict
-        try:
-            return self.check_classifier(prompt)
-        except Exception as exc:  # noqa: BLE001 - fail closed, with the reason in the verdict
-            reason = f"prompt: classifier failed, blocking: {type(exc).__name__}: {exc}"
-            return PromptVerdict(True, ("classifier_error",), (reason,))
+        if not verdict.blocked:
+            try:
+                verdict = self.check_classifier(prompt)
+            except Exception as exc:  # noqa: BLE001 - fail closed, with the reason in the verdict
+                reason = f"prompt: classifier failed, blocking: {type(exc).__name__}: {exc}"
+                return PromptVerdict(True, ("classifier_error",), (reason,))
+        if verdict.blocked and has_inline_negative(prompt):
+            return PromptVerdict(True, verdict.categories, (*verdict.reasons, INLINE_NEGATIVE_HINT))
+        return verdict
+
+
+def has_inline_negative(prompt: str) -> bool:
+    """Whether ``prompt`` holds a pasted negative-prompt list ("--neg ...", "Negative prompt: ...")."""
+    return bool(_INLINE_NEGATIVE.search(prompt))
 
 
 def combine(head: ClassifierScore, top: ClassifierScore) -> ClassifierScore:

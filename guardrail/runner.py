@@ -13,6 +13,7 @@ runner is built, and recorded as ``disabled`` in every report.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -28,7 +29,7 @@ from .input_guard import InputLimits, check_inputs
 from .integrity import IntegrityConfig, check_integrity
 from .policy import Policy
 from .privacy import FACE, PLATE, Detector, PrivacyConfig, blur_private
-from .prompt_guard import PromptGuard, PromptVerdict
+from .prompt_guard import INLINE_NEGATIVE_HINT, PromptGuard, PromptVerdict, has_inline_negative
 from .report import CheckResult, GuardReport, Verdict
 from .text_encoder import TextEmbedder
 
@@ -108,7 +109,7 @@ class GuardrailRunner:
                                                                   "negative_prompt")),
             self._run(Check.INPUTS, lambda: _problems(check_inputs(video, actions, expected_frames, self.limits))),
         ]
-        return self._report("request", checks)
+        return self._report("request", _hint_inline_negative(prompt, checks))
 
     @staticmethod
     def _prompt(prompt: str | None, check: Callable[[str], PromptVerdict], what: str) -> CheckResult:
@@ -194,6 +195,17 @@ class GuardrailRunner:
         if not report.allowed:
             logger.info("guardrail %s blocked: %s", stage, "; ".join(report.reasons))
         return report
+
+
+def _hint_inline_negative(prompt: object, checks: list[CheckResult]) -> list[CheckResult]:
+    """The first blocking prompt check, with a note on where a pasted negative-prompt list belongs."""
+    if not isinstance(prompt, str) or not has_inline_negative(prompt):
+        return checks
+    stages = {Check.PROMPT_BLOCKLIST.value, Check.PROMPT_SEMANTIC.value, Check.PROMPT_CLASSIFIER.value}
+    for i, c in enumerate(checks):
+        if c.name in stages and c.verdict == Verdict.BLOCK:
+            return [*checks[:i], dataclasses.replace(c, reasons=(*c.reasons, INLINE_NEGATIVE_HINT)), *checks[i + 1:]]
+    return checks
 
 
 def _problems(problems: list[str]) -> CheckResult:

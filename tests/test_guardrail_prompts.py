@@ -13,6 +13,7 @@ import pytest
 from cosmos_lite.guardrail import (
     GuardrailRunner, Policy, PolicyError, PromptGuard, default_policy, load_policy, normalize,
 )
+from cosmos_lite.guardrail.prompt_guard import INLINE_NEGATIVE_HINT
 
 PROMPTS = Path(__file__).parent / "data" / "prompts"
 
@@ -305,6 +306,23 @@ def test_negative_prompt_refuses_slurs_and_minor_sexual_terms_however_written() 
     for negative in ("blurry, n1gger", "lowres, l.o.l.i.c.o.n", "child p0rn", "sieg heil"):
         verdict = g.check_negative_prompt(negative)
         assert verdict.blocked and verdict.reasons[0].startswith("negative_prompt:"), negative
+
+
+def test_a_negative_list_pasted_into_the_prompt_is_checked_as_prompt_and_the_verdict_says_where_it_belongs(
+        guard: PromptGuard) -> None:
+    # the model is conditioned on the whole prompt, so "--neg gore" inside it is checked as something to show
+    pasted = guard.check("a truck jack-knifes ahead in dense fog --neg gory red tint, mangled wheels")
+    assert pasted.blocked and pasted.reasons[-1] == INLINE_NEGATIVE_HINT
+    for marker in ("Negative prompt: gory red tint", "NEGATIVE = gory red tint", "neg: gory red tint"):
+        assert guard.check(f"a truck jack-knifes ahead. {marker}").reasons[-1] == INLINE_NEGATIVE_HINT, marker
+    plain = guard.check("a truck jack-knifes ahead, gory red tint")
+    assert plain.blocked and INLINE_NEGATIVE_HINT not in plain.reasons  # no list, no hint
+    assert not guard.check("a negative camber bend in the rain --neg blurry, text overlay").blocked
+    # the runner (what WorldModel calls) adds it once, to the first blocking prompt check
+    runner = GuardrailRunner()
+    runner.prompt_guard = guard  # the module's loaded guard
+    report = runner.check_request("a truck jack-knifes ahead --neg gory red tint")
+    assert not report.allowed and report.reasons.count(INLINE_NEGATIVE_HINT) == 1
 
 
 # -- misspellings and euphemisms for killing (round 5) ------------------------------------------
