@@ -1936,33 +1936,20 @@ def training_corpus(fills: int = 12, obfuscated: float = 0.25, seed: int = 0) ->
                     if rng.random() < 0.15:
                         text = obfuscate(text, rng, words=rng.choice((1, 2)))
                     out.setdefault(text, LabelledPrompt(text, label, template))
-    # seventh round, after every earlier draw: more draws per template (its templates are large slot
-    # products), chat spelling, phonetic respelling or obfuscation on a share of both sides
-    families = [*((k, k, t) for k, t in R7_UNSAFE.items()), *((SAFE, k, t) for k, t in R7_LEGIT.items())]
-    for label, family, templates in families:
-        for template in templates:
-            for _ in range(fills * _R7_DRAWS):
-                text = _casing(_fill(template, rng), rng)
-                r = rng.random()
-                if r < 0.15:
-                    text = slang(text, rng)
-                elif r < 0.25:
-                    text = phonetic(text, rng)
-                elif r < 0.35:
-                    text = obfuscate(text, rng, words=rng.choice((1, 2)))
-                out.setdefault(text, LabelledPrompt(text, label, template))
-    # eighth round, after every earlier draw, with the seventh round's respellings on a share of both sides
-    families = [*((k, k, t) for k, t in R8_UNSAFE.items()), *((SAFE, k, t) for k, t in R8_LEGIT.items())]
-    for label, family, templates in families:
-        for template in templates:
-            for _ in range(fills * _R8_DRAWS):
-                text = _casing(_fill(template, rng), rng)
-                r = rng.random()
-                if r < 0.15:
-                    text = slang(text, rng)
-                elif r < 0.25:
-                    text = phonetic(text, rng)
-                elif r < 0.35:
-                    text = obfuscate(text, rng, words=rng.choice((1, 2)))
-                out.setdefault(text, LabelledPrompt(text, label, template))
+    # seventh and eighth rounds, each after every earlier draw: more draws per template (their templates are
+    # large slot products), chat spelling, phonetic respelling or obfuscation on a share of both sides
+    for unsafe, legit, draws in ((R7_UNSAFE, R7_LEGIT, _R7_DRAWS), (R8_UNSAFE, R8_LEGIT, _R8_DRAWS)):
+        families = [*((k, k, t) for k, t in unsafe.items()), *((SAFE, k, t) for k, t in legit.items())]
+        for label, family, templates in families:
+            for template in templates:
+                for _ in range(fills * draws):
+                    text = _casing(_fill(template, rng), rng)
+                    r = rng.random()
+                    if r < 0.15:
+                        text = slang(text, rng)
+                    elif r < 0.25:
+                        text = phonetic(text, rng)
+                    elif r < 0.35:
+                        text = obfuscate(text, rng, words=rng.choice((1, 2)))
+                    out.setdefault(text, LabelledPrompt(text, label, template))
     return list(out.values())
