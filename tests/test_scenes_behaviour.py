@@ -90,7 +90,7 @@ def test_action_range_is_what_the_guard_can_use():
     assert k_lo == -k_hi and 0.05 <= k_hi <= 0.1  # a low-speed swerve, not a U-turn
 
 
-@pytest.mark.parametrize("kind", ["lane_change_left", "swerve_right", "random"])
+@pytest.mark.parametrize("kind", ["lane_change_left", "swerve_right", "random", "veer_right"])
 def test_lateral_acceleration_of_a_manoeuvre_is_bounded(kind):
     for seed in range(20):
         sc = Scenario.sample(seed, split="val", duration=4.0, behaviour=kind)
@@ -153,6 +153,24 @@ def test_drift_is_slow_and_stays_off_centre(kind, sign):
     off = offset(clip)
     assert abs(sign * off[-1] - 1.5) < 0.1, off[-1]
     assert (np.abs(clip.actions[:, 1]) * clip.speed**2).max() < 1.0  # gentle: < 1 m/s^2 sideways
+
+
+@pytest.mark.parametrize("kind, sign", [("veer_left", 1), ("veer_right", -1)])
+def test_veer_holds_its_turn_and_leaves_the_lane(kind, sign):
+    # a veer is open loop: after its ramp the curvature stays put and the heading keeps turning,
+    # where every other lateral manoeuvre comes back to the road's line
+    clip = render(calm(Behaviour(kind, start=0.5, strength=0.5)), 40, TINY, FPS)
+    k, heading, off = clip.actions[:, 1], clip.ego[:, 2], offset(clip)
+    assert np.abs(k[:5]).max() < 1e-9 and np.abs(off[:6]).max() < 1e-6  # nothing before its start
+    assert np.allclose(k[11:], sign * (0.008 + 0.022 * 0.5), atol=1e-6), k  # held once faded in (RAMP = 0.5 s)
+    assert (np.diff(sign * heading[6:]) > 0).all()  # turning all the way
+    assert sign * off[-1] > 2.0 and sign * heading[-1] > 0.3  # well out of its lane, facing away
+
+
+def test_veer_never_turns_harder_than_the_lateral_limit():
+    fast = calm(Behaviour("veer_left", start=0.2, strength=1.0), speed=25.0)
+    clip = render(fast, 20, TINY, FPS)
+    assert (clip.speed**2 * np.abs(clip.actions[:, 1])).max() <= MAX_LATERAL + 1e-3
 
 
 def test_hard_brake_slows_down_and_never_reverses():
@@ -234,7 +252,7 @@ def test_json_round_trip_with_a_behaviour_and_without():
     assert Scenario.from_json(plain.to_json()).ego_behaviour == Behaviour()
 
 
-@pytest.mark.parametrize("kind", ["lane_change_left", "swerve_right", "hard_brake", "random"])
+@pytest.mark.parametrize("kind", ["lane_change_left", "swerve_right", "hard_brake", "random", "veer_left"])
 def test_replay_is_exact_under_a_behaviour(kind):
     sc = Scenario.sample(21, split="train", duration=3.0, behaviour=kind)
     clip = render(sc, 30, (32, 48), FPS)

@@ -28,7 +28,8 @@ def register(sub) -> None:
     e.add_argument("--raw", action="store_true", help="raw uint8 frames (.npz) instead of video: exact, and "
                    "readable without PyAV/FFmpeg (about 8x the bytes of H.264)")
     e.add_argument("--behaviour", default="keep", help="ego manoeuvre per clip: keep, mix (30%% keep), or one of "
-                   "lane_change_left/right, swerve_left/right, drift_left/right, hard_brake, accelerate, random")
+                   "lane_change_left/right, swerve_left/right, drift_left/right, hard_brake, accelerate, random, "
+                   "veer_left/right")
     e.add_argument("--salient", action="store_true", help="place each event near and in view (clearly visible)")
     e.set_defaults(func=_export)
 

@@ -2,17 +2,20 @@
 
 The scripted driver keeps its lane, so its actions follow from the road and carry
 little that a model must read from them. A :class:`~.spec.Behaviour` makes the ego
-change lane, swerve out and back, drift off the lane centre, brake hard, accelerate
-or wander at random. It is part of the spec (``Scenario.ego_behaviour``), so render,
-replay and export stay exact.
+change lane, swerve out and back, drift off the lane centre, brake hard, accelerate,
+wander at random, or veer away from its lane and keep turning. It is part of the spec
+(``Scenario.ego_behaviour``), so render, replay and export stay exact.
 
 This module only turns a behaviour into time profiles; :class:`~.driver.Driver`
 applies them and stays closed-loop: a lateral manoeuvre moves its target (the lane
 centre plus an offset o(t) = A x(t)) and feeds the profile's lateral acceleration
 o''(t) forward, so the lane keeper follows the manoeuvre instead of fighting it; the
 driver scales the amplitude A down to the free space beside it (kerb, parked cars,
-oncoming traffic). A longitudinal manoeuvre replaces the cruise control, never the
-braking for hazards.
+oncoming traffic). A veer is the one open-loop manoeuvre: from its start the driver stops
+keeping its lane and holds a curvature off the road's own, so the heading keeps changing
+and the ego leaves its lane (and the road) the way a steering command alone would take
+it; it exists so that models see what a held turn does to the picture. A longitudinal
+manoeuvre replaces the cruise control, never the braking for hazards.
 
 Magnitudes are those of ordinary to brisk driving: lateral acceleration of the
 profiles at most 4 m/s^2 (the driver also caps it), braking 6-8 m/s^2,
@@ -55,6 +58,7 @@ class Plan:
         self.kind, self.t0, k = beh.kind, beh.start, beh.strength
         side = 1.0 if beh.kind.endswith("_left") else -1.0
         self.offset = 0.0  # lateral: signed offset amplitude A (m, + left) of the profile
+        self.veer = 0.0  # open loop: signed curvature (1/m, + left) held off the road's from t0
         if beh.kind.startswith("lane_change"):
             self.offset, self.dur = side * lane_width, 4.5 - 2.0 * k  # peak 5.77 W / T^2 <= 3.2 m/s^2
         elif beh.kind.startswith("swerve"):
@@ -63,6 +67,9 @@ class Plan:
             self.offset, self.dur = side * amp, math.sqrt(_SWERVE_PEAK * amp / peak)
         elif beh.kind.startswith("drift"):
             self.offset, self.dur = side * (0.7 + 0.8 * k), 6.0 - 2.0 * k  # slow: peak <= 0.6 m/s^2
+        elif beh.kind.startswith("veer"):
+            # 0.008-0.03 1/m: from a slow departure to a turn as tight as a lane change's peak
+            self.veer = side * (0.008 + 0.022 * k)
         # longitudinal: held acceleration (m/s^2) for a duration (s)
         elif beh.kind == "hard_brake":
             self.accel, self.dur = -(6.0 + 2.0 * k), 1.0 + 1.0 * k
@@ -91,6 +98,13 @@ class Plan:
             return 0.0, 0.0, 0.0
         x, dx, ddx = (_bump if self.kind.startswith("swerve") else _quintic)((t - self.t0) / self.dur)
         return x, dx / self.dur, ddx / self.dur**2
+
+    def veer_curvature(self, t: float) -> float | None:
+        """The curvature (1/m) held off the road's at t, faded in over RAMP s (a steering wheel
+        turned, not stepped); None while the driver still keeps its lane."""
+        if self.veer == 0.0 or t < self.t0:
+            return None
+        return self.veer * _quintic((t - self.t0) / RAMP)[0]
 
     def steer_noise(self, t: float) -> float:
         """Lateral acceleration (m/s^2) added to the steering: felt, not aimed (the lane keeper

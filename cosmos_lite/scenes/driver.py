@@ -110,7 +110,8 @@ class Driver:
         # offset and heading (atan(o' / v) ~ o' / v), so the manoeuvre is followed without lag
         dev = o_acc / (vv * vv) + 2.0 * ((self.lane_d + o - st.d) - look * (st.heading - o_rate / vv)) / (look * look)
         lim = MAX_LATERAL / (vv * vv)
-        curv = kr + min(max(dev, -lim), lim)
+        veer = plan.veer_curvature(t)
+        curv = kr + min(max(dev if veer is None else veer, -lim), lim)
         (a_lo, a_hi), (k_lo, k_hi) = ACTION_RANGE["acceleration"], ACTION_RANGE["curvature"]
         return min(max(accel, a_lo), a_hi), min(max(curv, k_lo), k_hi)
 

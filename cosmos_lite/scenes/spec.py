@@ -49,6 +49,8 @@ BEHAVIOURS = (
     "hard_brake",  # brakes at 6-8 m/s^2 for 1-2 s, then resumes its cruise speed
     "accelerate",  # speeds up at 1.5-3 m/s^2 and holds the new speed
     "random",  # smooth random perturbation of both actions on top of the scripted driver
+    "veer_left",  # stops keeping its lane and holds a turn off the road's line (a driver who veers away)
+    "veer_right",
 )
 SETTINGS = ("urban", "suburban", "rural")
 LAYOUTS = ("straight", "curve", "intersection")
