@@ -44,12 +44,13 @@ for hazards after a reaction time; the actions it took are returned.
 Ego behaviours (``BEHAVIOURS``, ``Scenario.ego_behaviour``) make that driver
 manoeuvre on top: ``lane_change_left/right`` (one lane width), ``swerve_left/right``
 (out 0.6-1.5 m and back), ``drift_left/right`` (0.7-1.5 m off the lane centre,
-slowly), ``hard_brake`` (6-8 m/s^2 for 1-2 s), ``accelerate`` (1.5-3 m/s^2) and
+slowly), ``hard_brake`` (6-8 m/s^2 for 1-2 s), ``accelerate`` (1.5-3 m/s^2),
 ``random`` (smooth sinusoidal perturbation of both actions) and ``veer_left/right``
 (stops keeping its lane and holds a turn of 0.008-0.03 1/m off the road's line, open
-loop, as a steering command alone would); it still brakes for hazards. Lateral acceleration stays within 4 m/s^2 beyond following the road,
-braking never exceeds stopping (speed >= 0), and every action of every behaviour
-lies in ``ACTION_RANGE``, the training range. A behaviour is part of the spec, so
+loop, as a steering command alone would); it still brakes for hazards. Lateral
+acceleration stays within 4 m/s^2 beyond following the road, braking never exceeds
+stopping (speed >= 0), and every action of every behaviour lies in ``ACTION_RANGE``,
+the training range. A behaviour is part of the spec, so
 JSON round trips, :func:`replay` and exports stay exact; a scenario without one
 writes the same JSON as before behaviours existed. ``Scenario.sample(...,
 behaviour=name | "mix")`` draws one (mix: 30 % keep, 70 % spread evenly over the
