@@ -34,6 +34,7 @@ class Session:
         import torch
 
         from cosmos_lite.generators.protocol import SteppableGenerator
+        from cosmos_lite.tokenizer import StreamDecoder
         from cosmos_lite.world import GenerationBlocked, GenerationRequest, _check_actions
 
         self.wm = wm
@@ -68,8 +69,12 @@ class Session:
             inp = dataclasses.replace(inp, num_latent_frames=inp.context_frames)
             self.state = gen.start(inp, req.settings, seeds)
             self.latent_frames = inp.context_frames
-            self.frames = (np.zeros((0, *spec.size, 3), np.uint8) if cond is None
-                           else self._decode(inp.context)[:n_ctx])
+            # decoded latent frame by latent frame, as generate decodes: a step decodes only its
+            # own latents, and its frames are bit for bit those of the finished clip on any CPU
+            self._stream = StreamDecoder(self.tok)
+            self._video = (np.zeros((0, *spec.size, 3), np.uint8) if cond is None
+                           else self._decode(self._stream, inp.context, 0))
+            self.frames = self._video[:n_ctx]
         self._last = cond
 
     @property
@@ -112,29 +117,31 @@ class Session:
             all_a = np.concatenate([self._actions, a])
             pooled = pool_actions(torch.from_numpy(all_a)[None], self.t)  # [1, target, A]
         # a blocked step restores the state (its noise generator moves on: a retry draws new noise)
-        snapshot = copy.copy(self.state)
+        snapshot, stream = copy.copy(self.state), self._stream.fork()
         with torch.no_grad():
             latents = self.gen.extend(self.state, target, pooled)
-        frames = self._decode(latents)[len(self.frames):len(self.frames) + n]
+        video = np.concatenate([self._video, self._decode(stream, latents, self.latent_frames)])
+        frames = video[len(self.frames):len(self.frames) + n]
         report: dict = {}
         safe, refusal = self.wm._check_output(frames, self._last, report)
         if refusal is not None:
             self.state = snapshot  # leave the session where it was
             raise GenerationBlocked("generated clip", refusal)
-        self.latent_frames = target
+        self.latent_frames, self._stream, self._video = target, stream, video
         if a is not None:
             self._actions = all_a
         self.frames = np.concatenate([self.frames, safe])
         self._last = self.frames[-(1 + self.t):]
         return safe
 
-    def _decode(self, latents) -> np.ndarray:
+    def _decode(self, stream, latents, start: int) -> np.ndarray:
+        """The frames of latent frames ``start:`` (uint8 [n, H, W, 3]), pushed one at a time through
+        ``stream``, which holds the decoder's causal caches of the frames before."""
         import torch
 
         from cosmos_lite.data.codec import video_to_frames
 
+        t_axis = 2 if latents.ndim == 5 else 1  # latents [B, C, T, h, w] or ids [B, T, h, w]
         with torch.no_grad():
-            # the tokenizer's decoder is causal: decoding everything so far and keeping the new
-            # frames gives what one decode of the finished clip would
-            T = latents.shape[2] if latents.ndim == 5 else latents.shape[1]  # latents [B, C, T, h, w] or ids [B, T, h, w]
-            return video_to_frames(self.tok.decode(latents, num_frames=1 + (T - 1) * self.t))
+            parts = [stream.push(latents.narrow(t_axis, i, 1)) for i in range(start, latents.shape[t_axis])]
+            return video_to_frames(torch.cat(parts, dim=2))  # [B, 3, n, H, W] -> [n, H, W, 3]

@@ -561,7 +561,9 @@ class WorldModel:
             t1 = time.perf_counter()
             out = gen.sample(inp, r0.settings, seeds, callback=lambda i: bar.update(1))
             t2 = time.perf_counter()
-            video = tok.decode(out, num_frames=padded)  # [B, 3, T, H, W]
+            # one latent frame at a time: a conv's kernel choice (and so its rounding) depends on the
+            # clip's length, and a session decodes step by step; this way both give the same bits
+            video = tok.decode(out, num_frames=padded, chunk_frames=1)  # [B, 3, T, H, W]
             t3 = time.perf_counter()
         clips = []
         for b, (_, r, cond, report) in enumerate(batch):

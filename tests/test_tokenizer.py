@@ -128,6 +128,24 @@ def test_stream_objects_push_and_flush_match_one_shot():
         assert (frames - tok.decode(streamed)).abs().max() < 1e-4
 
 
+def test_decoding_one_latent_frame_at_a_time_is_exactly_causal_and_forks():
+    """Per-latent-frame decoding runs the same kernels on the same shapes however long the clip is, so
+    a prefix decodes to the very bits of the whole clip's start (generate and sessions rely on it);
+    a forked stream continues like the original."""
+    tok = _model("tiny-cv")
+    with torch.no_grad():
+        z = tok.encode(_video(1 + 5 * 4, 32, 32))
+        full = tok.decode(z, chunk_frames=1)
+        assert torch.equal(tok.decode(z[:, :, :3], chunk_frames=1), full[:, :, :9])
+        dec = StreamDecoder(tok)
+        head = torch.cat([dec.push(z[:, :, i : i + 1]) for i in range(3)], dim=2)
+        fork = dec.fork()
+        tail = dec.push(z[:, :, 3:4])
+        assert torch.equal(torch.cat([head, tail], dim=2), full[:, :, :13])
+        assert torch.equal(fork.push(z[:, :, 3:4]), tail)  # the fork kept the caches of frame 2
+        assert not torch.equal(dec.push(z[:, :, 3:4]), tail)  # the original moved on
+
+
 def test_temporal_attention_window_is_bounded():
     # With a window of w latent frames, latent frame i must not depend on frames
     # before i - w + 1 through attention; the full pass and streaming agree on it.

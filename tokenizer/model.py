@@ -17,6 +17,7 @@ latent ``[B, C, 1 + k, H / s, W / s]``; token ids ``[B, 1 + k, H / s, W / s]``.
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -807,6 +808,14 @@ class StreamDecoder:
         s = model.config.spatial_compression
         latent_tile = None if tile_size is None else (max(1, tile_size[0] // s), max(1, tile_size[1] // s))
         self.tiler = _Tiler(latent_tile, align=1, scale=float(s))
+
+    def fork(self) -> "StreamDecoder":
+        """A copy that continues from here independently (the caches' tensors are replaced, never
+        written in place, so copying the dicts is enough)."""
+        other = copy.copy(self)
+        other.tiler = copy.copy(self.tiler)
+        other.tiler.caches = {k: dict(v) for k, v in self.tiler.caches.items()}
+        return other
 
     def push(self, latent: torch.Tensor) -> torch.Tensor:
         cfg = self.model.config
