@@ -182,3 +182,31 @@ def test_warm_start_seeds_a_discrete_tokenizer_from_a_continuous_one(tmp_path, c
     common = ["train", "tokenizer", "--data", "scenes", "--out", str(tmp_path / "r"), "--no-progress"]
     assert main([*common, "--preset", "tiny-dv", "--warm-start", str(tmp_path / "cv"), "--resume"]) == 2
     assert "--warm-start" in capsys.readouterr().err
+
+
+def test_bf16_autocast_needs_native_bf16_that_measures_faster(monkeypatch):
+    """No bf16 flag: fp32, nothing timed. With the flag a timed matmul decides (on one Xeon with the flag
+    bf16 was 1.8x slower than fp32); the answer is cached for the process."""
+    from pathlib import Path
+
+    from cosmos_lite.train import engine
+
+    timed = []
+
+    def seconds(dtype):
+        timed.append(dtype)
+        return speed[dtype]
+
+    monkeypatch.setattr(engine, "_matmul_seconds", seconds)
+    for flags, speed, expect in (("fpu avx2 avx512f", {}, False),
+                                 ("fpu avx512f avx512_bf16", {torch.bfloat16: 1.0, torch.float32: 2.0}, True),
+                                 ("fpu avx512f avx512_bf16", {torch.bfloat16: 1.8, torch.float32: 1.0}, False),
+                                 ("fpu amx_bf16", {torch.bfloat16: 0.9, torch.float32: 1.0}, False)):  # < 20 %
+        engine.cpu_has_fast_bf16.cache_clear()
+        timed.clear()
+        monkeypatch.setattr(Path, "read_text", lambda self, *a, _f=flags, **k: f"flags : {_f}")
+        assert engine.cpu_has_fast_bf16() is expect, flags
+        assert len(timed) == (2 if speed else 0)
+        engine.cpu_has_fast_bf16()
+        assert len(timed) == (2 if speed else 0)  # cached
+    engine.cpu_has_fast_bf16.cache_clear()
