@@ -1,7 +1,8 @@
 """Tokenizer training recipes for two budgets, at the default resolution (128x192, 33 frames).
 
-CPU (bf16 autocast where the CPU has native bf16, i.e. AVX512-BF16 or AMX; elsewhere the
-engine falls back to fp32, because emulated bf16 convolutions are ~100x slower)::
+CPU (bf16 autocast where the CPU has native bf16 and a timed matmul says it is faster than fp32;
+elsewhere the engine falls back to fp32: emulated bf16 convolutions are ~100x slower, and one
+Xeon with AVX512-BF16 but no AMX ran bf16 1.8x slower; see ``cpu_has_fast_bf16``)::
 
     OMP_NUM_THREADS=1 nohup cosmos-lite train tokenizer --recipe cpu --preset default-cv --data scenes \
         --out runs/default-cv-cpu > runs/default-cv-cpu.log 2>&1 &
