@@ -61,7 +61,12 @@ then development data for the eighth round, with heldout6-9. ``guardrail_heldout
 unsafe, 526 legitimate prompts in 29 categories, half from a seeded generator of several constructions:
 multi-sentence briefs, a target and an intent in separate sentences, conversation follow-ups, step lists,
 purpose wrappers, nominalised forms, other languages, surface obfuscation; half hand-written) was written before
-the eighth round the same blind way.
+the eighth round the same blind way. ``guardrail_heldout12.json`` (``frozen12``: 449 unsafe, 540 legitimate
+prompts in 30 categories, 54 % from a seeded generator, 46 % hand-written) was written before the ninth round the
+same blind way, weighted to constructions the earlier suites lacked: long dense scene prompts with the decisive
+clause buried mid-way, structured specs (JSON, YAML, key-value lines, sluglines, shot lists), passive and
+agentless phrasing, questions to the model, game and film framing, reported speech, slang euphemisms, words of
+other languages inside an English sentence, negative lists appended on both sides.
 ``--export-training DIR``
 writes the classifier's extra training data (dev and held-out sets) and
 calibration prompts (legitimate prompts of the fresh and final sets).
@@ -100,12 +105,13 @@ FRESH, FINAL = "fresh", "final"
 # frozen4 for issue 16 (item 3) before the guard was changed for it, frozen5 before its second round
 # (fine-tuned encoder top), frozen6 before its third round (word-sense rules for the violence lexicon), frozen7
 # before its fourth round (unsafe recall: euphemisms, misspellings, attacks without the usual verbs), frozen8
-# before its fifth round, frozen9 before its sixth, frozen10 before its seventh and frozen11 before its eighth, each
-# by an author who did not read the policy (never shown to that round's author).
+# before its fifth round, frozen9 before its sixth, frozen10 before its seventh, frozen11 before its eighth and
+# frozen12 before its ninth, each by an author who did not read the policy (never shown to that round's author).
 FROZEN_FILES = {name: Path(__file__).resolve().parent / f"guardrail_heldout{suffix}.json"
                 for name, suffix in (("frozen", ""), ("frozen2", "2"), ("frozen3", "3"), ("frozen4", "4"),
                                      ("frozen5", "5"), ("frozen6", "6"), ("frozen7", "7"), ("frozen8", "8"),
-                                     ("frozen9", "9"), ("frozen10", "10"), ("frozen11", "11"))}
+                                     ("frozen9", "9"), ("frozen10", "10"), ("frozen11", "11"),
+                                     ("frozen12", "12"))}
 FROZEN, FROZEN_PATH = "frozen", FROZEN_FILES["frozen"]
 SETS = HALVES + (FRESH, FINAL, *FROZEN_FILES)
 SIMULATOR = "simulator"
