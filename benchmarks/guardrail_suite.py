@@ -61,7 +61,7 @@ then development data for the eighth round, with heldout6-9. ``guardrail_heldout
 unsafe, 526 legitimate prompts in 29 categories, half from a seeded generator of several constructions:
 multi-sentence briefs, a target and an intent in separate sentences, conversation follow-ups, step lists,
 purpose wrappers, nominalised forms, other languages, surface obfuscation; half hand-written) was written before
-the eighth round the same blind way. ``guardrail_heldout12.json`` (``frozen12``: 449 unsafe, 540 legitimate
+the eighth round the same blind way. ``guardrail_heldout12.json`` (``frozen12``: 449 unsafe, 538 legitimate
 prompts in 30 categories, 54 % from a seeded generator, 46 % hand-written) was written before the ninth round the
 same blind way, weighted to constructions the earlier suites lacked: long dense scene prompts with the decisive
 clause buried mid-way, structured specs (JSON, YAML, key-value lines, sluglines, shot lists), passive and

@@ -201,6 +201,7 @@ def check_request(config: WorldConfig, request: GenerationRequest | Mapping[str,
     :class:`GenerationRequest`, or a ``ValueError`` / ``TypeError`` / ``FileNotFoundError`` that
     names the problem. Policy (what a prompt or clip may show) stays the guardrail's."""
     from cosmos_lite.generators import settings_class
+    from cosmos_lite.guardrail.prompt_guard import join_negatives, split_negative
 
     if isinstance(request, Mapping):
         unknown = sorted(set(request) - {f.name for f in fields(GenerationRequest)})
@@ -229,6 +230,15 @@ def check_request(config: WorldConfig, request: GenerationRequest | Mapping[str,
         neg.encode("utf-8")
     except UnicodeEncodeError:
         raise ValueError("invalid negative prompt: not valid UTF-8 text") from None
+    prompt, inline = split_negative(r.prompt)
+    if inline:  # "... --neg gore, blurry": the list is what to avoid, so it joins the negative prompt
+        if not hasattr(settings, "negative_prompt"):
+            raise ValueError(f"invalid prompt: it holds a negative-prompt list ({inline!r}), and the {spec.name} "
+                             f"generator takes no negative prompt")
+        if not prompt.strip():
+            raise ValueError(f"invalid prompt: it is only a negative-prompt list ({inline!r}); say what the clip "
+                             f"should show before it")
+        settings = dataclasses.replace(settings, negative_prompt=join_negatives(neg, inline))
 
     num_frames = spec.frames if r.num_frames is None else r.num_frames
     if not _is_int(num_frames) or not 2 <= num_frames <= MAX_FRAMES:
@@ -254,8 +264,8 @@ def check_request(config: WorldConfig, request: GenerationRequest | Mapping[str,
     actions = r.actions
     if actions is not None:
         actions = _check_actions(actions, spec, num_frames)
-    return dataclasses.replace(r, video=video, actions=actions, num_frames=int(num_frames), seed=int(r.seed),
-                               generator=spec.name, settings=settings)
+    return dataclasses.replace(r, prompt=prompt, video=video, actions=actions, num_frames=int(num_frames),
+                               seed=int(r.seed), generator=spec.name, settings=settings)
 
 
 def _check_actions(actions: Any, spec: GeneratorSpec, num_frames: int) -> np.ndarray:

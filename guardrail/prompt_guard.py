@@ -21,14 +21,31 @@ if TYPE_CHECKING:  # torch is imported only when the classifier is first used
     from .prompt_classifier import ClassifierScore, PromptClassifier
     from .tuned_classifier import TunedTopClassifier
 
-# A negative-prompt list pasted into the prompt ("... --neg gore, deformed", "Negative prompt: lifeless faces"). The
-# model is conditioned on the whole prompt, so the list is checked as what to show; a blocked verdict says where
-# such a list belongs (the negative prompt, which gets the light check).
-_INLINE_NEGATIVE = re.compile(r"(?:^|[\s.;,(])(?:--\s?neg(?:ative)?\b|neg(?:ative)?s?(?:\s+prompts?)?\s*[:=])",
+# A negative-prompt list pasted into the prompt ("... --neg gore, deformed", "Negative prompt: lifeless faces",
+# "--no blood", "avoid: corpses"). Everything after the first marker is the list: it is split off into the negative
+# prompt, both here (what the guard checks) and in WorldModel (what the model is conditioned on), so the guard checks
+# the list the way the model reads it: as what the clip must not show (the light check).
+_INLINE_NEGATIVE = re.compile(r"(?:^|(?<=[\s.;,(\[{\"']))"
+                              r"(?:--\s?(?:neg(?:ative)?|no)\b|(?:neg(?:ative)?s?(?:[\s_]+prompts?)?|avoid|exclude)[\"']?\s*[:=])",
                               re.IGNORECASE)
-INLINE_NEGATIVE_HINT = ("prompt: it holds a negative-prompt list, and the model reads all of the prompt as what to "
-                        "show; give what to avoid as the negative prompt (negative_prompt=, --negative-prompt), "
-                        "which gets the light check")
+
+
+def split_negative(prompt: str) -> tuple[str, str]:
+    """``prompt`` without its pasted negative-prompt list, and that list ("" when it has none).
+
+    "night, rain, a deer crosses --neg gore, blurry" -> ("night, rain, a deer crosses", "gore, blurry"). Markers
+    after the first one are list separators.
+    """
+    m = _INLINE_NEGATIVE.search(prompt)
+    if m is None:
+        return prompt, ""
+    items = (part.strip(" \t\n,;:=\"'{}[]()") for part in _INLINE_NEGATIVE.split(prompt[m.end():]))
+    return prompt[: m.start()].rstrip(" \t\n,;:{[(\"'"), ", ".join(p for p in items if p)
+
+
+def join_negatives(*parts: str | None) -> str:
+    """Negative prompts joined into one list ("" when all are empty)."""
+    return ", ".join(p.strip() for p in parts if p and p.strip())
 
 
 @dataclass(frozen=True)
@@ -235,9 +252,11 @@ class PromptGuard:
     def check(self, prompt: str) -> PromptVerdict:
         """Blocklist first (cheap), then the semantic stage, then the classifiers; any block stops.
 
-        Fails closed: if a classifier cannot be loaded or run, the prompt is blocked. A blocked prompt
-        that holds a pasted negative-prompt list ("--neg gore") says so in its reasons.
+        Fails closed: if a classifier cannot be loaded or run, the prompt is blocked. A pasted
+        negative-prompt list ("--neg gore", see :func:`split_negative`) gets the negative prompt's check.
         """
+        _require_str(prompt, "prompt")
+        prompt, inline = split_negative(prompt)
         verdict = self.check_blocklist(prompt)
         if not verdict.blocked:
             verdict = self.check_semantic(prompt)
@@ -247,14 +266,9 @@ class PromptGuard:
             except Exception as exc:  # noqa: BLE001 - fail closed, with the reason in the verdict
                 reason = f"prompt: classifier failed, blocking: {type(exc).__name__}: {exc}"
                 return PromptVerdict(True, ("classifier_error",), (reason,))
-        if verdict.blocked and has_inline_negative(prompt):
-            return PromptVerdict(True, verdict.categories, (*verdict.reasons, INLINE_NEGATIVE_HINT))
+        if not verdict.blocked and inline:
+            verdict = self.check_negative_prompt(inline)
         return verdict
-
-
-def has_inline_negative(prompt: str) -> bool:
-    """Whether ``prompt`` holds a pasted negative-prompt list ("--neg ...", "Negative prompt: ...")."""
-    return bool(_INLINE_NEGATIVE.search(prompt))
 
 
 def combine(head: ClassifierScore, top: ClassifierScore) -> ClassifierScore:

@@ -13,7 +13,6 @@ runner is built, and recorded as ``disabled`` in every report.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Collection
@@ -29,7 +28,7 @@ from .input_guard import InputLimits, check_inputs
 from .integrity import IntegrityConfig, check_integrity
 from .policy import Policy
 from .privacy import FACE, PLATE, Detector, PrivacyConfig, blur_private
-from .prompt_guard import INLINE_NEGATIVE_HINT, PromptGuard, PromptVerdict, has_inline_negative
+from .prompt_guard import PromptGuard, PromptVerdict, join_negatives, split_negative
 from .report import CheckResult, GuardReport, Verdict
 from .text_encoder import TextEmbedder
 
@@ -98,9 +97,14 @@ class GuardrailRunner:
 
         ``negative_prompt`` gets the lighter check of
         :meth:`PromptGuard.check_negative_prompt` (hard terms only), since it
-        names what the clip must not show.
+        names what the clip must not show; so does a negative list pasted into
+        the prompt (``split_negative``: WorldModel conditions on it as negative).
         """
         guard = self.prompt_guard
+        if isinstance(prompt, str):
+            prompt, inline = split_negative(prompt)
+            if inline and (negative_prompt is None or isinstance(negative_prompt, str)):  # else _prompt says why
+                negative_prompt = join_negatives(negative_prompt, inline)
         checks = [
             self._run(Check.PROMPT_BLOCKLIST, lambda: self._prompt(prompt, guard.check_blocklist, "prompt")),
             self._run(Check.PROMPT_SEMANTIC, lambda: self._prompt(prompt, guard.check_semantic, "prompt")),
@@ -109,7 +113,7 @@ class GuardrailRunner:
                                                                   "negative_prompt")),
             self._run(Check.INPUTS, lambda: _problems(check_inputs(video, actions, expected_frames, self.limits))),
         ]
-        return self._report("request", _hint_inline_negative(prompt, checks))
+        return self._report("request", checks)
 
     @staticmethod
     def _prompt(prompt: str | None, check: Callable[[str], PromptVerdict], what: str) -> CheckResult:
@@ -195,17 +199,6 @@ class GuardrailRunner:
         if not report.allowed:
             logger.info("guardrail %s blocked: %s", stage, "; ".join(report.reasons))
         return report
-
-
-def _hint_inline_negative(prompt: object, checks: list[CheckResult]) -> list[CheckResult]:
-    """The first blocking prompt check, with a note on where a pasted negative-prompt list belongs."""
-    if not isinstance(prompt, str) or not has_inline_negative(prompt):
-        return checks
-    stages = {Check.PROMPT_BLOCKLIST.value, Check.PROMPT_SEMANTIC.value, Check.PROMPT_CLASSIFIER.value}
-    for i, c in enumerate(checks):
-        if c.name in stages and c.verdict == Verdict.BLOCK:
-            return [*checks[:i], dataclasses.replace(c, reasons=(*c.reasons, INLINE_NEGATIVE_HINT)), *checks[i + 1:]]
-    return checks
 
 
 def _problems(problems: list[str]) -> CheckResult:
