@@ -770,7 +770,7 @@ def test_speller_leaves_words_nearer_a_real_word_or_written_by_the_policy() -> N
 # Written for this round, not taken from any frozen suite.
 
 def test_a_prompt_in_another_language_is_read_through_its_english_gloss() -> None:
-    from cosmos_lite.guardrail.normalize import gloss, language
+    from cosmos_lite.guardrail.gloss import gloss, language
 
     assert language("el camion frena en la autopista de noche") == "es"
     assert (gloss("der fahrer rast absichtlich in die menschenmenge und")
@@ -883,7 +883,7 @@ def test_a_swerve_toward_people_that_is_averted_is_allowed() -> None:
 
 
 def test_russian_chinese_and_japanese_prompts_are_read_through_a_gloss() -> None:
-    from cosmos_lite.guardrail.normalize import script_gloss
+    from cosmos_lite.guardrail.gloss import script_gloss
 
     assert script_gloss("a car on a wet road at night") is None
     assert script_gloss("Blaсk саr оn the rоаd") is None  # look-alike letters inside English words are not Russian
