@@ -72,9 +72,8 @@ class Session:
             # decoded latent frame by latent frame, as generate decodes: a step decodes only its
             # own latents, and its frames are bit for bit those of the finished clip on any CPU
             self._stream = StreamDecoder(self.tok)
-            self._video = (np.zeros((0, *spec.size, 3), np.uint8) if cond is None
-                           else self._decode(self._stream, inp.context, 0))
-            self.frames = self._video[:n_ctx]
+            self.frames = (np.zeros((0, *spec.size, 3), np.uint8) if cond is None
+                           else self._decode(self._stream, inp.context, 0)[:n_ctx])
         self._last = cond
 
     @property
@@ -120,14 +119,13 @@ class Session:
         snapshot, stream = copy.copy(self.state), self._stream.fork()
         with torch.no_grad():
             latents = self.gen.extend(self.state, target, pooled)
-        video = np.concatenate([self._video, self._decode(stream, latents, self.latent_frames)])
-        frames = video[len(self.frames):len(self.frames) + n]
+        frames = self._decode(stream, latents, self.latent_frames)[:n]  # the condition frames are whole groups
         report: dict = {}
         safe, refusal = self.wm._check_output(frames, self._last, report)
         if refusal is not None:
             self.state = snapshot  # leave the session where it was
             raise GenerationBlocked("generated clip", refusal)
-        self.latent_frames, self._stream, self._video = target, stream, video
+        self.latent_frames, self._stream = target, stream
         if a is not None:
             self._actions = all_a
         self.frames = np.concatenate([self.frames, safe])
