@@ -58,9 +58,16 @@ def _run(tmp_path, name: str, processes: int, batch: int, stop: int = 0):
 def test_two_processes_equal_one_at_the_same_global_batch_and_resume_exactly(tmp_path, one_thread):
     one = _run(tmp_path, "one", 1, batch=2)
     two = _run(tmp_path, "two", 2, batch=1)
-    # DDP averages the two processes' gradients: the update of one process on both samples
-    # (to float reduction order: ~4e-5 measured; a process that trains alone is off by ~1e-2)
-    assert all(torch.allclose(one[k], two[k], atol=2e-4, rtol=0) for k in one)
+    alone = _run(tmp_path, "alone", 1, batch=1)  # one process on half the samples: what no averaging gives
+
+    def distance(a, b):
+        return sum(float(((a[k] - b[k]) ** 2).sum()) for k in a) ** 0.5
+
+    # DDP averages the two processes' gradients: the update of one process on both samples, to float
+    # reduction order. Adam turns a reduction-order change in a near-zero gradient into a step of up to
+    # lr, so single weights differ by up to 1e-3 on an AVX2 EPYC; over all weights the two runs are
+    # ~3 000x closer to each other than to a process that trained alone (distance ratio 3e-4 measured).
+    assert distance(one, two) < 0.05 * distance(one, alone)
     moved = [k for k in one if not torch.equal(one[k], load_file(str(tmp_path / "one" / "checkpoints" /
                                                                    "step_00000002" / "model.safetensors"))[k])]
     assert moved  # the comparison is not of untrained weights
